@@ -1,0 +1,109 @@
+/**
+ * The one typed contract between the engine and its callers. Main, preload, renderer, the
+ * utilityProcess host and the browser-mode WebSocket bridge all import these types; the
+ * renderer's `window.pentimento` type is derived from `EngineApi` below.
+ *
+ * Everything here is plain data (structured-clone and JSON safe): images travel as encoded
+ * PNG bytes (base64 over JSON), errors as `ErrorData`.
+ */
+import type { ErrorData } from '../engine/errors';
+
+export type SchedulerName = 'ddim' | 'euler' | 'euler-a' | 'dpmpp-2m';
+export type JobKind = 'txt2img' | 'img2img' | 'inpaint';
+
+export interface ModelInfo {
+  name: string;
+  dir: string;
+  /** True for the embedded random-weight test model: the UI and CLI must say so. */
+  isTestModel: boolean;
+  inpaintingUnet: boolean;
+  provider: string;
+  hash: string;
+}
+
+/** An image crossing the boundary: PNG bytes, base64-encoded. */
+export interface EncodedImage {
+  pngBase64: string;
+  width: number;
+  height: number;
+}
+
+export interface GenerateRequest {
+  kind: JobKind;
+  prompt: string;
+  negativePrompt?: string;
+  /** Source photo (img2img/inpaint), as encoded image bytes of any supported format. */
+  image?: { base64: string; name?: string };
+  /** Mask (inpaint): white = regenerate; any size, resized to the image. */
+  mask?: { base64: string };
+  strength?: number;
+  steps?: number;
+  guidance?: number;
+  seed?: number;
+  scheduler?: SchedulerName;
+  width?: number;
+  height?: number;
+}
+
+export interface JobProgress {
+  jobId: string;
+  step: number;
+  totalSteps: number;
+  /** Small PNG preview of the current prediction of the final image. */
+  preview?: EncodedImage;
+}
+
+export interface JobResult {
+  jobId: string;
+  image: EncodedImage;
+  parameters: Record<string, unknown>;
+  metrics?: Record<string, number>;
+  timings: Record<string, number>;
+}
+
+export interface TokenCount {
+  count: number;
+  max: number;
+  truncated: boolean;
+}
+
+/** Requests: name → (params) → result. Every call may reject with ErrorData. */
+export interface EngineRequests {
+  getModelInfo(): ModelInfo;
+  countTokens(params: { text: string }): TokenCount;
+  /** Starts a job and returns its id at once; progress/result/error arrive as events. */
+  generate(params: GenerateRequest): { jobId: string };
+  cancel(params: { jobId: string }): { cancelled: boolean };
+}
+
+export type EngineRequestName = keyof EngineRequests;
+export type RequestParams<K extends EngineRequestName> = Parameters<EngineRequests[K]>[0];
+export type RequestResult<K extends EngineRequestName> = ReturnType<EngineRequests[K]>;
+
+/** Events pushed from the engine. */
+export interface EngineEvents {
+  progress: JobProgress;
+  result: JobResult;
+  failed: { jobId: string; error: ErrorData };
+  log: { level: 'info' | 'warn'; message: string };
+}
+export type EngineEventName = keyof EngineEvents;
+
+/** What the renderer sees (window.pentimento), derived from the contract above. */
+export type EngineApi = {
+  [K in EngineRequestName]: (
+    ...args: Parameters<EngineRequests[K]>
+  ) => Promise<Awaited<ReturnType<EngineRequests[K]>>>;
+} & {
+  on<E extends EngineEventName>(event: E, listener: (payload: EngineEvents[E]) => void): () => void;
+};
+
+/** Wire messages (utilityProcess port, WebSocket). */
+export type WireRequest = { type: 'request'; id: number; method: EngineRequestName; params: unknown };
+export type WireResponse =
+  | { type: 'response'; id: number; ok: true; result: unknown }
+  | { type: 'response'; id: number; ok: false; error: ErrorData };
+export type WireEvent = { type: 'event'; event: EngineEventName; payload: unknown };
+export type WireMessage = WireRequest | WireResponse | WireEvent;
+
+export const ENGINE_REQUESTS: readonly EngineRequestName[] = ['getModelInfo', 'countTokens', 'generate', 'cancel'];
