@@ -1,0 +1,14 @@
+export { DEFAULT_MAX_PIXELS, type DecodeOptions, type ImageSource, type SourceFormat } from './decodeImage';
+export { encodePng } from './encodePng';
+export { encodePreviewPng, type PreviewPng } from './encodePreviewPng';
+export { fitToModel, type FitOptions } from './fitToModel';
+export { formatA1111Parameters } from './formatA1111Parameters';
+export { parseGenerationParameters, type GenerationParameters } from './GenerationParameters';
+export { loadImage, type LoadedImage, type LoadImageOptions } from './loadImage';
+export { loadMask } from './loadMask';
+export { PENTIMENTO_TEXT_KEYWORD, readParameters } from './readParameters';
+export { resizeRgb } from './resizeRgb';
+export type { RgbImage } from './RgbImage';
+export { rgbToTensor } from './rgbToTensor';
+export { savePng } from './savePng';
+export { tensorToRgb } from './tensorToRgb';

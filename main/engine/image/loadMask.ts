@@ -1,0 +1,44 @@
+import sharp from 'sharp';
+import { decodeImage, type DecodeOptions, type ImageSource } from './decodeImage';
+import { checkSize } from './RgbImage';
+
+/**
+ * An edit mask as H×W floats in [0, 1], 1 = regenerate, resized to width × height.
+ *
+ * Value = luminance × opacity: Y = 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601, as PIL's
+ * `convert('L')` that diffusers applies to masks), multiplied by alpha / 255 when the mask
+ * has alpha, i.e. the mask composited over black. White-on-black masks and white strokes
+ * on a transparent layer both work; transparent means "keep". An all-black mask is valid
+ * (nothing to edit).
+ *
+ * Resizing uses libvips' linear kernel, which widens with the reduction factor (like PIL's
+ * BILINEAR), so thin strokes survive downscaling instead of aliasing away.
+ */
+export async function loadMask(source: ImageSource, width: number, height: number, options: DecodeOptions = {}): Promise<Float32Array> {
+  checkSize(width, height, 'Mask target');
+  const image = await decodeImage(source, options);
+  const pixels = image.width * image.height;
+  const { data, channels } = image;
+  const value = new Float32Array(pixels);
+  for (let i = 0; i < pixels; i++) {
+    const p = i * channels;
+    const y = (0.299 * data[p] + 0.587 * data[p + 1] + 0.114 * data[p + 2]) / 255;
+    value[i] = channels === 4 ? (y * data[p + 3]) / 255 : y;
+  }
+  if (image.width === width && image.height === height) return value;
+
+  // sharp's float raw path does not survive a resize, so the mask travels as 16-bit grey.
+  const grey16 = new Uint16Array(pixels);
+  for (let i = 0; i < pixels; i++) grey16[i] = Math.round(value[i] * 65535);
+  const resized = await sharp(grey16, { raw: { width: image.width, height: image.height, channels: 1 } })
+    .toColourspace('grey16')
+    .resize(width, height, { fit: 'fill', kernel: 'linear' })
+    .raw({ depth: 'ushort' })
+    .toBuffer({ resolveWithObject: true });
+  if (resized.info.channels !== 1 || resized.data.length !== width * height * 2) {
+    throw new Error(`mask resize returned ${resized.info.channels} channels, ${resized.data.length} bytes`);
+  }
+  const out = new Float32Array(width * height);
+  for (let i = 0; i < out.length; i++) out[i] = resized.data.readUInt16LE(i * 2) / 65535;
+  return out;
+}
