@@ -1,0 +1,10 @@
+export { addNoiseAtTimestep, alphasCumprodFor, betasFor } from './alphasCumprod';
+export { createScheduler, type CreateSchedulerOptions } from './createScheduler';
+export { DDIMScheduler } from './DDIMScheduler';
+export { DPMSolverMultistepScheduler } from './DPMSolverMultistepScheduler';
+export { EulerAncestralDiscreteScheduler } from './EulerAncestralDiscreteScheduler';
+export { EulerDiscreteScheduler } from './EulerDiscreteScheduler';
+export { img2imgStart } from './img2imgStart';
+export { DEFAULT_SAMPLER, readSchedulerConfig, type SchedulerFolderConfig } from './readSchedulerConfig';
+export { SAMPLER_NAMES, type SamplerName, type Scheduler, type StepResult } from './Scheduler';
+export { resolveSchedulerConfig, SD15_SCHEDULER_CONFIG, type SchedulerConfig } from './SchedulerConfig';
