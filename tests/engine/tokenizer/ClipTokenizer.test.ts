@@ -22,15 +22,17 @@ beforeAll(() => {
   constructionMs = performance.now() - t0;
 });
 
-// Reference ids published alongside the reference tokenizers (openai/clip-vit-* share one
-// vocabulary, the one SD1.5's tokenizer/ folder carries). The content ids, without bos/eos.
+// Ids published in other projects' tests, each stating it checked them against the reference
+// (OpenAI's simple_tokenizer or Hugging Face's CLIPTokenizer; every openai/clip-vit-* model and
+// SD1.x/SD2.x/SDXL's tokenizer/ share this vocabulary). Content ids, without bos/eos. The
+// repositories of the unnamed ones were not recorded by the search index that found them.
 const PUBLISHED: { source: string; cases: [string, number[]][] }[] = [
   {
-    source: 'known SD1.5 example (diffusers/transformers docs)',
+    source: 'elixir-nx/bumblebee test/bumblebee/text/clip_tokenizer_test.exs (openai/clip-vit-base-patch32)',
     cases: [['a photo of a cat', [320, 1125, 539, 320, 2368]]],
   },
   {
-    source: 'apple/ml-stable-diffusion swift/StableDiffusionTests (CLIP tokenizer vs the Python pipeline)',
+    source: 'apple/ml-stable-diffusion Swift tests, BPETokenizer testPrompt expectedIds',
     cases: [
       ['a photo of an astronaut riding a horse on mars', [320, 1125, 539, 550, 18376, 6765, 320, 4558, 525, 7496]],
       ['Apple CoreML developer tools on a Macbook Air are fast', [3055, 19622, 5780, 10929, 5771, 525, 320, 20617, 1922, 631, 1953]],
