@@ -107,3 +107,28 @@ export type WireEvent = { type: 'event'; event: EngineEventName; payload: unknow
 export type WireMessage = WireRequest | WireResponse | WireEvent;
 
 export const ENGINE_REQUESTS: readonly EngineRequestName[] = ['getModelInfo', 'countTokens', 'generate', 'cancel'];
+
+/**
+ * Desktop-only shell services (native dialogs), exposed beside `EngineApi` by the preload script.
+ * Browser mode has no `ShellApi`: it opens files with <input type=file> and saves with a download.
+ */
+export interface ShellApi {
+  /** Shows the native "Open image" dialog; null when the user cancels. */
+  openImage(): Promise<{ base64: string; name: string } | null>;
+  /** Shows the native "Save" dialog and writes the PNG there; `saved: false` when cancelled. */
+  saveImage(params: { pngBase64: string; suggestedName: string }): Promise<{ saved: boolean; path?: string }>;
+}
+
+/** Electron IPC channel names, shared by main and preload so neither spells them by hand. */
+export const IPC_CHANNELS = {
+  engineRequest: 'engine:request',
+  engineEvent: 'engine:event',
+  openImage: 'dialog:openImage',
+  saveImage: 'dialog:saveImage',
+} as const;
+
+/**
+ * What `ipcMain.handle(IPC_CHANNELS.engineRequest)` returns. Errors travel as data because
+ * Electron flattens a thrown Error to its message; the preload turns `ok: false` back into a rejection.
+ */
+export type IpcEnvelope = { ok: true; result: unknown } | { ok: false; error: ErrorData };

@@ -1,0 +1,113 @@
+import sharp from 'sharp';
+import { PentimentoError, toErrorData } from '../../main/engine/errors';
+import type { EngineHandler } from '../../main/contract/EngineHandler';
+import type {
+  EngineEventName,
+  EngineEvents,
+  EngineRequestName,
+  GenerateRequest,
+  ModelInfo,
+  RequestParams,
+  RequestResult,
+} from '../../main/contract/contract';
+
+/** A solid-colour PNG, so results and previews are real decodable images. */
+async function solidPng(width: number, height: number, grey: number): Promise<string> {
+  const png = await sharp({ create: { width, height, channels: 3, background: { r: grey, g: grey, b: 255 - grey } } })
+    .png()
+    .toBuffer();
+  return png.toString('base64');
+}
+
+export const FAKE_MODEL: ModelInfo = {
+  name: 'fake-sd15',
+  dir: '(in memory)',
+  isTestModel: true,
+  inpaintingUnet: true,
+  provider: 'cpu',
+  hash: '0000',
+};
+
+/**
+ * An engine stand-in for the shell's tests: counts whitespace-separated words as tokens, and
+ * runs a generate job as `steps` timed steps with progress previews, then a result whose size
+ * is the source image's (or the requested size). Records every generate request it accepted.
+ */
+export class FakeEngine implements EngineHandler {
+  readonly generateRequests: GenerateRequest[] = [];
+  private readonly listeners = new Set<(event: EngineEventName, payload: unknown) => void>();
+  private readonly cancelled = new Set<string>();
+  private nextJob = 1;
+
+  constructor(private readonly stepMs = 20) {}
+
+  async handle<K extends EngineRequestName>(method: K, params: RequestParams<K>): Promise<RequestResult<K>> {
+    return (await this.dispatch(method, params)) as RequestResult<K>;
+  }
+
+  private async dispatch(method: EngineRequestName, params: unknown): Promise<unknown> {
+    switch (method) {
+      case 'getModelInfo':
+        return FAKE_MODEL;
+      case 'countTokens': {
+        const text = (params as { text?: unknown })?.text;
+        if (typeof text !== 'string') throw new PentimentoError('BAD_ARGUMENT', 'countTokens needs { text: string }.');
+        const count = text.split(/\s+/).filter(Boolean).length;
+        return { count, max: 75, truncated: count > 75 };
+      }
+      case 'generate':
+        return this.generate(params as GenerateRequest);
+      case 'cancel': {
+        const jobId = (params as { jobId?: unknown })?.jobId;
+        if (typeof jobId !== 'string') throw new PentimentoError('BAD_ARGUMENT', 'cancel needs { jobId: string }.');
+        this.cancelled.add(jobId);
+        return { cancelled: true };
+      }
+    }
+  }
+
+  private generate(request: GenerateRequest): { jobId: string } {
+    if (typeof request?.prompt !== 'string') {
+      throw new PentimentoError('BAD_ARGUMENT', 'generate needs a prompt string.');
+    }
+    if (request.prompt.includes('FAIL')) {
+      throw new PentimentoError('BAD_ARGUMENT', 'The fake engine refuses prompts containing FAIL.');
+    }
+    this.generateRequests.push(request);
+    const jobId = `job-${this.nextJob++}`;
+    void this.run(jobId, request).catch((e: unknown) => this.emit('failed', { jobId, error: toErrorData(e) }));
+    return { jobId };
+  }
+
+  private async run(jobId: string, request: GenerateRequest): Promise<void> {
+    const totalSteps = request.steps ?? 4;
+    let width = request.width ?? 64;
+    let height = request.height ?? 64;
+    if (request.image) {
+      const meta = await sharp(Buffer.from(request.image.base64, 'base64')).metadata();
+      width = meta.width ?? width;
+      height = meta.height ?? height;
+    }
+    for (let step = 1; step <= totalSteps; step++) {
+      await new Promise((r) => setTimeout(r, this.stepMs));
+      if (this.cancelled.has(jobId)) throw new PentimentoError('CANCELLED', 'The job was cancelled.');
+      const preview = { pngBase64: await solidPng(8, 8, Math.round((255 * step) / totalSteps)), width: 8, height: 8 };
+      this.emit('progress', { jobId, step, totalSteps, preview });
+    }
+    const image = { pngBase64: await solidPng(width, height, (request.seed ?? 0) % 256), width, height };
+    this.emit('result', { jobId, image, parameters: { ...request, image: undefined, mask: undefined }, timings: { total: totalSteps * this.stepMs } });
+  }
+
+  private emit<E extends EngineEventName>(event: E, payload: EngineEvents[E]): void {
+    for (const l of this.listeners) l(event, payload);
+  }
+
+  on(listener: (event: EngineEventName, payload: unknown) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async dispose(): Promise<void> {
+    this.listeners.clear();
+  }
+}
