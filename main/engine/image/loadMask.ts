@@ -1,5 +1,5 @@
-import sharp from 'sharp';
 import { decodeImage, type DecodeOptions, type ImageSource } from './decodeImage';
+import { resample } from './resample';
 import { checkSize } from './RgbImage';
 
 /**
@@ -11,8 +11,9 @@ import { checkSize } from './RgbImage';
  * on a transparent layer both work; transparent means "keep". An all-black mask is valid
  * (nothing to edit).
  *
- * Resizing uses libvips' linear kernel, which widens with the reduction factor (like PIL's
- * BILINEAR), so thin strokes survive downscaling instead of aliasing away.
+ * Resizing is bilinear (triangle filter, centre-aligned) widened by the reduction factor
+ * when shrinking, like PIL's BILINEAR, so thin strokes survive downscaling instead of
+ * aliasing away.
  */
 export async function loadMask(source: ImageSource, width: number, height: number, options: DecodeOptions = {}): Promise<Float32Array> {
   checkSize(width, height, 'Mask target');
@@ -27,18 +28,7 @@ export async function loadMask(source: ImageSource, width: number, height: numbe
   }
   if (image.width === width && image.height === height) return value;
 
-  // sharp's float raw path does not survive a resize, so the mask travels as 16-bit grey.
-  const grey16 = new Uint16Array(pixels);
-  for (let i = 0; i < pixels; i++) grey16[i] = Math.round(value[i] * 65535);
-  const resized = await sharp(grey16, { raw: { width: image.width, height: image.height, channels: 1 } })
-    .toColourspace('grey16')
-    .resize(width, height, { fit: 'fill', kernel: 'linear' })
-    .raw({ depth: 'ushort' })
-    .toBuffer({ resolveWithObject: true });
-  if (resized.info.channels !== 1 || resized.data.length !== width * height * 2) {
-    throw new Error(`mask resize returned ${resized.info.channels} channels, ${resized.data.length} bytes`);
-  }
-  const out = new Float32Array(width * height);
-  for (let i = 0; i < out.length; i++) out[i] = resized.data.readUInt16LE(i * 2) / 65535;
-  return out;
+  const resized = resample(value, image.width, image.height, 1, width, height, 'triangle');
+  for (let i = 0; i < resized.length; i++) resized[i] = Math.min(1, Math.max(0, resized[i]));
+  return resized;
 }
