@@ -19,6 +19,9 @@ async function solidPng(width: number, height: number, grey: number): Promise<st
   return png.toString('base64');
 }
 
+/** countTokens with this text never answers. */
+export const HANG = '__hang__';
+
 export const FAKE_MODEL: ModelInfo = {
   name: 'fake-sd15',
   dir: '(in memory)',
@@ -52,6 +55,8 @@ export class FakeEngine implements EngineHandler {
       case 'countTokens': {
         const text = (params as { text?: unknown })?.text;
         if (typeof text !== 'string') throw new PentimentoError('BAD_ARGUMENT', 'countTokens needs { text: string }.');
+        // Lets tests hold a request open (e.g. across an engine-process crash).
+        if (text === HANG) return new Promise(() => {});
         const count = text.split(/\s+/).filter(Boolean).length;
         return { count, max: 75, truncated: count > 75 };
       }

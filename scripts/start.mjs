@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// `npm start`: install scripts are off (.npmrc), so Electron's binary is fetched here on first
+// use; then electron-vite builds and launches the app. Where Electron cannot be had, say how
+// to use the browser mode instead.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const electronDir = path.join(root, 'node_modules', 'electron');
+const electronInstalled = () => existsSync(path.join(electronDir, 'dist')) && existsSync(path.join(electronDir, 'path.txt'));
+
+function fail(reason) {
+  console.error(
+    `\nElectron could not be downloaded (${reason}).\n` +
+      'Run `npm run web` to use Pentimento in your browser instead.',
+  );
+  process.exit(1);
+}
+
+if (!electronInstalled()) {
+  console.error('Downloading Electron (first run only)…');
+  const install = spawnSync(process.execPath, [path.join(electronDir, 'install.js')], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'pipe'],
+    encoding: 'utf8',
+    timeout: 15 * 60 * 1000,
+  });
+  if (install.error || install.status !== 0 || !electronInstalled()) {
+    const stderr = (install.stderr ?? '').trim();
+    if (stderr) process.stderr.write(stderr + '\n');
+    // The error's first line ("RequestError: getaddrinfo ENOTFOUND github.com") says the most.
+    const firstLine = stderr.split('\n').find((l) => l.trim()) ?? '';
+    const reason =
+      install.error?.message ||
+      firstLine.trim() ||
+      (install.status === null ? `killed by ${install.signal}` : `install.js exited with code ${install.status}`);
+    fail(reason.length > 200 ? reason.slice(0, 200) + '…' : reason);
+  }
+}
+
+const electronVite = path.join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js');
+const app = spawn(process.execPath, [electronVite, 'preview', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+app.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => app.kill(sig));

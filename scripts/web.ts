@@ -1,0 +1,68 @@
+/**
+ * `npm run web [-- --port N] [--model-dir DIR] [--provider NAME]`: Pentimento in the browser.
+ * Serves the built renderer and the engine on 127.0.0.1; the first stdout line is the URL to
+ * open (it carries the access token). Builds the renderer first if it has not been built.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createEngine } from '../main/electron/createEngine';
+import { LazyEngine } from '../main/electron/LazyEngine';
+import { defaultUserDataDir } from '../main/web/defaultUserDataDir';
+import { startWebServer } from '../main/web/WebServer';
+
+const root = path.resolve(import.meta.dirname, '..');
+const rendererDir = path.join(root, 'out', 'renderer');
+
+function usage(message: string): never {
+  console.error(`${message}\nUsage: npm run web -- [--port N] [--model-dir DIR] [--provider cpu|cuda|…]`);
+  process.exit(2);
+}
+
+let values: { port?: string; 'model-dir'?: string; provider?: string };
+try {
+  ({ values } = parseArgs({
+    options: { port: { type: 'string' }, 'model-dir': { type: 'string' }, provider: { type: 'string' } },
+    strict: true,
+  }));
+} catch (e) {
+  usage(e instanceof Error ? e.message : String(e));
+}
+const port = values.port === undefined ? 0 : Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`--port must be an integer 0–65535 (0 = any free port), not "${values.port}".`);
+
+if (!existsSync(path.join(rendererDir, 'index.html'))) {
+  console.error('Building the renderer (first run)…');
+  // Build output goes to stderr: stdout's first line is reserved for the URL.
+  const build = spawnSync(process.execPath, [path.join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], {
+    cwd: root,
+    stdio: ['ignore', 2, 2],
+  });
+  if (build.status !== 0) {
+    console.error('The renderer build failed (see above); fix it or run `npm run build` to see why.');
+    process.exit(1);
+  }
+}
+
+const engine = new LazyEngine(() =>
+  createEngine({ modelDir: values['model-dir'], provider: values.provider, userDataDir: defaultUserDataDir() }),
+);
+let server;
+try {
+  server = await startWebServer({ engine, rendererDir, port });
+} catch (e) {
+  const code = (e as NodeJS.ErrnoException).code;
+  console.error(code === 'EADDRINUSE' ? `Port ${port} is in use; pick another with --port or use --port 0.` : String(e));
+  process.exit(1);
+}
+console.log(server.url);
+console.error('Pentimento is serving on 127.0.0.1 only. Open the URL above in your browser; Ctrl+C stops it.');
+
+const stop = async () => {
+  await server.close();
+  await engine.dispose();
+  process.exit(0);
+};
+process.once('SIGINT', () => void stop());
+process.once('SIGTERM', () => void stop());
