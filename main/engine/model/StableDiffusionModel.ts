@@ -1,0 +1,73 @@
+import { performance } from 'node:perf_hooks';
+import { readSchedulerConfig, type SchedulerFolderConfig } from '../schedulers';
+import { ClipTokenizer } from '../tokenizer/ClipTokenizer';
+import { OnnxRuntime, type RuntimeOptions } from '../runtime/OnnxRuntime';
+import { ClipTextEncoder } from './ClipTextEncoder';
+import { openModelFolder, type ModelDescription, type ModelFolder } from './ModelFolder';
+import { UNet } from './UNet';
+import { VaeDecoder } from './VaeDecoder';
+import { VaeEncoder } from './VaeEncoder';
+
+/** The named components a pipeline runs over, as in model_index.json. */
+export interface StableDiffusionComponents {
+  tokenizer: ClipTokenizer;
+  text_encoder: ClipTextEncoder;
+  unet: UNet;
+  vae_encoder: VaeEncoder;
+  vae_decoder: VaeDecoder;
+  scheduler: SchedulerFolderConfig;
+}
+
+/**
+ * A model folder with its sessions open. The folder is validated completely (every file,
+ * every external weight's length) before the first session is created.
+ */
+export class StableDiffusionModel {
+  private constructor(
+    readonly folder: ModelFolder,
+    readonly runtime: OnnxRuntime,
+    readonly components: StableDiffusionComponents,
+    /** Milliseconds spent opening the folder and creating sessions. */
+    readonly loadMs: number,
+    private readonly ownsRuntime: boolean,
+  ) {}
+
+  static async load(dir: string, options: RuntimeOptions & { runtime?: OnnxRuntime } = {}): Promise<StableDiffusionModel> {
+    const start = performance.now();
+    const folder = openModelFolder(dir);
+    const tokenizer = ClipTokenizer.fromFolder(folder.tokenizerDir);
+    const scheduler = await readSchedulerConfig(folder.schedulerConfigFile);
+    const runtime = options.runtime ?? new OnnxRuntime(options);
+    const sessions = [];
+    try {
+      for (const part of ['text_encoder', 'unet', 'vae_encoder', 'vae_decoder'] as const) {
+        sessions.push(await runtime.createSession(folder.parts[part].file));
+      }
+      const [te, unet, enc, dec] = sessions;
+      const components: StableDiffusionComponents = {
+        tokenizer,
+        text_encoder: new ClipTextEncoder(te),
+        unet: new UNet(unet, folder.unetMaxBatch),
+        vae_encoder: new VaeEncoder(enc, folder.vaeScalingFactor),
+        vae_decoder: new VaeDecoder(dec, folder.vaeScalingFactor),
+        scheduler,
+      };
+      return new StableDiffusionModel(folder, runtime, components, performance.now() - start, !options.runtime);
+    } catch (e) {
+      await Promise.all(sessions.map((s) => s.dispose()));
+      if (!options.runtime) await runtime.dispose();
+      throw e;
+    }
+  }
+
+  get description(): ModelDescription {
+    const { parts: _parts, tokenizerDir: _t, schedulerConfigFile: _s, modelIndex: _m, ...description } = this.folder;
+    return description;
+  }
+
+  async dispose(): Promise<void> {
+    const c = this.components;
+    await Promise.all([c.text_encoder.session, c.unet.session, c.vae_encoder.session, c.vae_decoder.session].map((s) => s.dispose()));
+    if (this.ownsRuntime) await this.runtime.dispose();
+  }
+}
