@@ -1,0 +1,17 @@
+import type { ModelProto } from '../main/engine/graph/onnx';
+import type { ModelPreset } from './presets';
+
+/** What one component builder needs to know. */
+export interface PartSpec {
+  preset: ModelPreset;
+  seed: number;
+  fp16: boolean;
+  /** `optimum`: optimum-exporter I/O; `torch`: diffusers' torch.onnx conversion script I/O and prefixed node names. */
+  variant: 'optimum' | 'torch';
+  inpainting: boolean;
+}
+
+export interface BuiltPart {
+  model: ModelProto;
+  parameterCount: number;
+}
