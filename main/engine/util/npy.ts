@@ -183,13 +183,13 @@ function defaultDtype(data: NpyData): NpyDtype {
   return 'uint8';
 }
 
-const ARRAY_FOR_DTYPE: Record<NpyDtype, string> = {
-  float32: 'Float32Array',
-  float16: 'Float32Array',
-  float64: 'Float64Array',
-  int64: 'BigInt64Array',
-  int32: 'Int32Array',
-  uint8: 'Uint8Array',
+const ARRAY_FOR_DTYPE: Record<NpyDtype, { name: string; ctor: abstract new (...args: never[]) => NpyData }> = {
+  float32: { name: 'Float32Array', ctor: Float32Array },
+  float16: { name: 'Float32Array', ctor: Float32Array },
+  float64: { name: 'Float64Array', ctor: Float64Array },
+  int64: { name: 'BigInt64Array', ctor: BigInt64Array },
+  int32: { name: 'Int32Array', ctor: Int32Array },
+  uint8: { name: 'Uint8Array', ctor: Uint8Array },
 };
 
 /**
@@ -199,8 +199,9 @@ const ARRAY_FOR_DTYPE: Record<NpyDtype, string> = {
 export function encodeNpy(array: { data: NpyData; shape: readonly number[]; dtype?: NpyDtype }): Uint8Array {
   const dtype = array.dtype ?? defaultDtype(array.data);
   const { data, shape } = array;
-  if (data.constructor.name !== ARRAY_FOR_DTYPE[dtype]) {
-    throw badArgument(`Cannot write ${dtype} from a ${data.constructor.name}; pass a ${ARRAY_FOR_DTYPE[dtype]}.`);
+  const expected = ARRAY_FOR_DTYPE[dtype];
+  if (!(data instanceof expected.ctor)) {
+    throw badArgument(`Cannot write ${dtype} from a ${data.constructor.name}; pass a ${expected.name}.`);
   }
   for (const d of shape) {
     if (!Number.isSafeInteger(d) || d < 0) throw badArgument(`Shape [${shape.join(', ')}] is not valid: dimensions must be non-negative integers.`);

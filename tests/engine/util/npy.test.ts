@@ -99,6 +99,8 @@ describe('encodeNpy', () => {
       expect(back.data.constructor).toBe(c.data.constructor);
       expect(Array.from(back.data as ArrayLike<number | bigint>)).toEqual(Array.from(c.data as ArrayLike<number | bigint>));
     }
+    // A Node Buffer is a Uint8Array and writes as uint8.
+    expect(Array.from(parseNpy(encodeNpy({ data: Buffer.from([9, 8]), shape: [2] })).data as Uint8Array)).toEqual([9, 8]);
   });
 
   it('rounds float32 to float16 to nearest, ties to even, overflowing to infinity', () => {
