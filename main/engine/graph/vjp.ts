@@ -1,0 +1,201 @@
+/**
+ * Reverse-mode autodiff of an ONNX graph: derives a model computing the vector-Jacobian product
+ * ⟨cotangent, ∂outputs/∂inputs⟩. The derived graph holds the forward nodes plus the backward
+ * nodes (forward values the backward pass needs are read from the forward graph), takes the
+ * source inputs plus one cotangent `<output>_grad` per chosen output, and returns the chosen
+ * outputs plus `<input>_grad` per differentiated input. Dims stay symbolic, so it runs at every
+ * batch and image size the source does.
+ */
+import { PentimentoError, badArgument } from '../errors';
+import { GradEmitter } from './GradEmitter';
+import { gradientRules, type GradContext } from './gradientRules';
+import { makeValueInfo, type ModelProto, type NodeProto, type ValueInfoProto } from './onnx';
+import { inferShapes, isFloatType } from './shapeInference';
+
+export interface VjpOptions {
+  /** Graph inputs (or initializers) to differentiate with respect to. */
+  wrt: string[];
+  /** Graph outputs whose cotangents are given. */
+  of: string[];
+}
+
+export const gradName = (value: string) => `${value}_grad`;
+
+/**
+ * @param dir the source model's folder (reads small external constants such as axes); optional.
+ */
+export function vjp(model: ModelProto, opts: VjpOptions, dir?: string): ModelProto {
+  const g = model.graph;
+  const info = inferShapes(model, dir);
+  checkNames(model, opts);
+
+  const producers = new Map<string, NodeProto>();
+  for (const n of g.node) for (const o of n.output) if (o) producers.set(o, n);
+
+  // Forward reachability from wrt along floating-point values.
+  const active = new Set(opts.wrt);
+  for (const n of g.node) {
+    if (!n.input.some((i) => active.has(i))) continue;
+    for (const o of n.output) if (o && isFloatType(info.elemType(o))) active.add(o);
+  }
+  // Backward reachability from the chosen outputs.
+  const needed = new Set(opts.of);
+  for (let k = g.node.length - 1; k >= 0; k--) {
+    const n = g.node[k];
+    if (n.output.some((o) => needed.has(o))) for (const i of n.input) if (i) needed.add(i);
+  }
+
+  const used = new Set<string>();
+  for (const n of g.node) {
+    used.add(n.name);
+    n.output.forEach((o) => used.add(o));
+  }
+  g.input.forEach((v) => used.add(v.name));
+  g.initializer.forEach((t) => used.add(t.name));
+  const e = new GradEmitter(info, used);
+
+  const contributions = new Map<string, string[]>();
+  const add = (value: string, grad: string) => {
+    const list = contributions.get(value);
+    if (list) list.push(grad);
+    else contributions.set(value, [grad]);
+  };
+  const cotangents: ValueInfoProto[] = [];
+  for (const o of opts.of) {
+    const name = gradName(o);
+    if (used.has(name)) throw badArgument(`the cotangent input name '${name}' is already used in the model`);
+    const out = g.output.find((v) => v.name === o)!;
+    const type = out.type?.tensorType;
+    cotangents.push(
+      type ? { name, type: structuredClone(out.type) } : makeValueInfo(name, info.elemType(o), info.shape(o)),
+    );
+    info.types.set(name, { elemType: info.elemType(o), shape: info.shape(o) });
+    used.add(name);
+    add(o, name);
+  }
+  /** The summed gradient of a value, or undefined if nothing flows into it. */
+  const total = (value: string): string | undefined => {
+    const list = contributions.get(value);
+    if (!list || list.length === 0) return undefined;
+    let sum = list[0];
+    for (let i = 1; i < list.length; i++) sum = e.add(sum, list[i]);
+    contributions.set(value, [sum]);
+    return sum;
+  };
+
+  for (let k = g.node.length - 1; k >= 0; k--) {
+    const node = g.node[k];
+    if (!node.output.some((o) => needed.has(o))) continue;
+    if (!node.input.some((i) => active.has(i))) continue;
+    const outGrads = node.output.map((o) => (o ? total(o) : undefined));
+    if (outGrads.every((x) => x === undefined)) continue;
+    const rule = gradientRules[node.opType];
+    if (!rule || (node.domain && node.domain !== 'ai.onnx')) {
+      throw new PentimentoError(
+        'UNSUPPORTED_OP',
+        `no gradient rule for ${node.domain ? `${node.domain}::` : ''}${node.opType} (node '${node.name}'); ` +
+          'differentiate with respect to inputs that do not pass through it, or add a rule in gradientRules.ts',
+        { opType: node.opType, node: node.name },
+      );
+    }
+    e.scope = `/grad${node.name.startsWith('/') ? '' : '/'}${node.name || node.opType}`;
+    const memo = new Map<string, unknown>();
+    const zeros = new Map<number, string>();
+    const ctx: GradContext = {
+      node,
+      e,
+      info,
+      index: 0,
+      x: (i) => node.input[i],
+      y: (i = 0) => node.output[i],
+      hasG: (i) => outGrads[i] !== undefined,
+      g: (i = 0) => {
+        const got = outGrads[i];
+        if (got) return got;
+        let z = zeros.get(i);
+        if (!z) {
+          z = e.zerosLike(node.output[i]);
+          zeros.set(i, z);
+        }
+        return z;
+      },
+      memo: <T>(key: string, fn: () => T): T => {
+        if (!memo.has(key)) memo.set(key, fn());
+        return memo.get(key) as T;
+      },
+    };
+    node.input.forEach((input, i) => {
+      if (!input || !active.has(input)) return;
+      const fn = i < rule.inputs.length ? rule.inputs[i] : rule.rest;
+      if (!fn) return;
+      const grad = fn({ ...ctx, index: i });
+      if (grad) add(input, grad);
+    });
+  }
+
+  e.scope = '/grad';
+  const gradOutputs: ValueInfoProto[] = [];
+  for (const w of opts.wrt) {
+    const name = gradName(w);
+    if (used.has(name)) throw badArgument(`the gradient output name '${name}' is already used in the model`);
+    const sum = total(w) ?? e.zerosLike(w);
+    e.nodes.push({ name: `/grad/${name}/Identity`, opType: 'Identity', input: [sum], output: [name], attribute: [] });
+    const src = g.input.find((v) => v.name === w);
+    gradOutputs.push(
+      src?.type ? { name, type: structuredClone(src.type) } : makeValueInfo(name, info.elemType(w), info.shape(w)),
+    );
+  }
+
+  const outputs = [...opts.of.map((o) => g.output.find((v) => v.name === o)!), ...gradOutputs];
+  const derived: ModelProto = {
+    ...model,
+    graph: {
+      ...g,
+      node: [...g.node, ...e.nodes],
+      input: [...g.input, ...cotangents],
+      output: outputs,
+      valueInfo: [],
+    },
+  };
+  return pruneUnused(derived);
+}
+
+function checkNames(model: ModelProto, opts: VjpOptions): void {
+  const g = model.graph;
+  const inputs = g.input.map((v) => v.name);
+  const weights = new Set(g.initializer.map((t) => t.name));
+  const outputs = g.output.map((v) => v.name);
+  if (opts.wrt.length === 0) throw badArgument(`give at least one input to differentiate with respect to (one of: ${inputs.join(', ')})`);
+  if (opts.of.length === 0) throw badArgument(`give at least one output to differentiate (one of: ${outputs.join(', ')})`);
+  for (const w of opts.wrt) {
+    if (!inputs.includes(w) && !weights.has(w)) {
+      throw badArgument(`'${w}' is not an input of the model; valid inputs: ${inputs.filter((i) => !weights.has(i)).join(', ')}`);
+    }
+  }
+  for (const o of opts.of) {
+    if (!outputs.includes(o)) throw badArgument(`'${o}' is not an output of the model; valid outputs: ${outputs.join(', ')}`);
+  }
+  if (new Set(opts.wrt).size !== opts.wrt.length || new Set(opts.of).size !== opts.of.length) {
+    throw badArgument('each input and output may be named only once');
+  }
+}
+
+/** Drops nodes and initializers the graph outputs do not depend on (inputs stay: they are the interface). */
+export function pruneUnused(model: ModelProto): ModelProto {
+  const g = model.graph;
+  const live = new Set(g.output.map((v) => v.name));
+  const keep: NodeProto[] = [];
+  for (let k = g.node.length - 1; k >= 0; k--) {
+    const n = g.node[k];
+    if (!n.output.some((o) => live.has(o))) continue;
+    keep.push(n);
+    for (const i of n.input) if (i) live.add(i);
+  }
+  keep.reverse();
+  return {
+    ...model,
+    graph: { ...g, node: keep, initializer: g.initializer.filter((t) => live.has(t.name)) },
+  };
+}
+
+
