@@ -1,0 +1,65 @@
+/**
+ * npm run models -- tiny|full --out DIR [--seed N] [--variant optimum|torch] [--fp16] [--inpainting] [--force]
+ */
+import { badArgument } from '../main/engine/errors';
+import { parseCliArgs, runCli } from '../main/cli/cliUtil';
+import { generateModelFolder, type ModelVariant } from './generate';
+import { presets, type PresetName } from './presets';
+
+const USAGE = `Usage: npm run models -- tiny|full --out DIR [--seed N] [--variant optimum|torch] [--fp16] [--inpainting] [--force]
+Writes a diffusers ONNX Stable Diffusion 1.5 folder with random weights (a test model: it draws
+noise, not pictures). tiny: small widths, a few MB, under a second. full: SD1.5 sizes, about 4 GB
+of float32 weights (2 GB with --fp16) and several minutes.
+  --variant optimum  optimum-exporter I/O (int64 timestep and input_ids, unet/model.onnx_data) [default]
+  --variant torch    diffusers conversion-script I/O (float timestep, int32 input_ids, weights.pb)
+  --seed N           weight seed, 0..4294967295 [0]
+  --fp16             float16 weights, inputs and outputs
+  --inpainting       9-channel UNet input (OnnxStableDiffusionInpaintPipeline)
+  --force            replace DIR if it already has files`;
+
+function parseSeed(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) throw badArgument(`--seed ${text} is not valid: use an integer from 0 to 4294967295.`);
+  return Number(text);
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseCliArgs(process.argv.slice(2), {
+    out: { type: 'string' },
+    seed: { type: 'string' },
+    variant: { type: 'string' },
+    fp16: { type: 'boolean' },
+    inpainting: { type: 'boolean' },
+    force: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (positionals.length !== 1 || !(positionals[0] in presets)) {
+    throw badArgument(`Name one preset (${Object.keys(presets).join(' or ')}); got ${positionals.length ? positionals.join(' ') : 'none'}. See --help.`);
+  }
+  if (!values.out) throw badArgument('The output folder is missing: pass --out DIR.');
+  const info = await generateModelFolder({
+    preset: positionals[0] as PresetName,
+    outDir: values.out,
+    seed: parseSeed(values.seed),
+    variant: values.variant as ModelVariant | undefined,
+    fp16: values.fp16,
+    inpainting: values.inpainting,
+    overwrite: values.force,
+    onProgress: ({ part, done, total }) => {
+      if (part !== 'done') process.stderr.write(`[${done + 1}/${total}] ${part === 'files' ? 'tokenizer, scheduler, model_index.json' : part}\n`);
+    },
+  });
+  const params = Object.values(info.parameters).reduce((a, b) => a + b, 0);
+  const bytes = Object.values(info.files).reduce((a, b) => a + b, 0);
+  process.stdout.write(
+    `${info.dir}: ${info.preset} (${info.variant}${info.fp16 ? ', fp16' : ''}${info.inpainting ? ', inpainting' : ''}, seed ${info.seed}), ` +
+      `${params.toLocaleString('en-US')} parameters (unet ${info.parameters.unet.toLocaleString('en-US')}), ` +
+      `${(bytes / 2 ** 20).toFixed(1)} MiB, ${info.seconds.toFixed(1)} s\n`,
+  );
+}
+
+void runCli('models', main);
