@@ -349,7 +349,7 @@ export function App() {
                 <img
                   src={result.url}
                   alt={`Result (seed ${result.seed ?? '?'}, ${result.steps ?? '?'} steps)`}
-                  style={{ maxWidth: '100%', maxHeight: '68vh' }}
+                  style={{ alignSelf: 'flex-start', maxWidth: '100%', maxHeight: '68vh' }}
                 />
                 <Group>
                   <Button onClick={save}>Save</Button>

@@ -47,7 +47,7 @@ export function PhotoMaskEditor({ photoUrl, photoName, brush, revision, onStroke
     screenToImage(screenPoint(e.clientX, e.clientY), e.currentTarget.getBoundingClientRect(), mask);
 
   return (
-    <div style={{ position: 'relative', display: 'inline-block', lineHeight: 0, maxWidth: '100%' }}>
+    <div style={{ position: 'relative', width: 'fit-content', alignSelf: 'flex-start', lineHeight: 0, maxWidth: '100%' }}>
       <img
         src={photoUrl}
         alt={`Photo: ${photoName}`}
