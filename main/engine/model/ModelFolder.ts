@@ -205,8 +205,10 @@ export function openModelFolder(dirArg: string): ModelFolder {
 
   const meta = modelIndex.pentimento as Record<string, unknown> | undefined;
   const isTestModel = typeof meta === 'object' && meta !== null && meta.testModel === true;
+  // A generated test model is named by its preset, not by where it happens to be cached.
   const name =
     (typeof meta?.name === 'string' && meta.name) ||
+    (isTestModel && typeof meta?.preset === 'string' && `pentimento-test-${meta.preset}`) ||
     (typeof modelIndex._name_or_path === 'string' && modelIndex._name_or_path) ||
     path.basename(dir);
 

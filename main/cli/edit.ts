@@ -1,0 +1,219 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import { badArgument } from '../engine/errors';
+import { fitToModel } from '../engine/image/fitToModel';
+import { loadImage } from '../engine/image/loadImage';
+import { loadMask } from '../engine/image/loadMask';
+import { savePng } from '../engine/image/savePng';
+import { resolveModelDir } from '../engine/model/resolveModelDir';
+import { StableDiffusionModel } from '../engine/model/StableDiffusionModel';
+import { checkCommon, checkSize, checkStrength } from '../engine/pipelines/checkInputs';
+import { DEFAULT_MAX_SIDE } from '../engine/pipelines/fitPhoto';
+import { imageToImage } from '../engine/pipelines/imageToImage';
+import { inpaint } from '../engine/pipelines/inpaint';
+import type { CommonRequest, PipelineProgress, PipelineResult } from '../engine/pipelines/PipelineRequest';
+import { DEFAULT_TXT2IMG_SIZE, textToImage } from '../engine/pipelines/textToImage';
+import type { SamplerName } from '../engine/schedulers';
+import { readNpy, writeNpy } from '../engine/util/npy';
+import { parseCliArgs, runCli } from './cliUtil';
+
+const USAGE = `Usage: npm run edit -- --image PATH --prompt TEXT [options]
+       npm run edit -- --txt2img --prompt TEXT [--width W --height H] [options]
+
+Edits a photo with the Stable Diffusion engine (in this process) and writes a PNG that carries
+its generation parameters.
+
+  --image PATH        photo to edit (PNG, JPEG, WebP, TIFF, AVIF, GIF); any size: it is fitted to
+                      multiples of 8 (longer side ≤ ${DEFAULT_MAX_SIDE}) and the result restored to its size
+  --prompt TEXT       what the result should show
+  --mask PATH         inpaint: white = regenerate, black = keep (any size; resized to the photo)
+  --strength F        fraction of the schedule re-run, in (0, 1]; default 0.75 (1 with --mask)
+  --steps N           inference steps, 1–1000; default 20 (img2img runs ⌊N·strength⌋ of them)
+  --seed N            noise seed; random when absent (reported in --json and the PNG)
+  --guidance F        classifier-free guidance scale ≥ 0; default 7.5 (≤ 1 turns it off)
+  --negative TEXT     negative prompt
+  --scheduler NAME    ddim | euler | euler-a | dpmpp-2m; default: from the model's scheduler_config.json
+  --txt2img           generate from text alone (no --image), at --width × --height (default 512)
+  --noise FILE.npy    initial noise, float array of shape [1, 4, H/8, W/8] at the model size
+  --dump DIR          write text_embeddings.npy, initial_latents.npy and final_latents.npy there
+  --model DIR         diffusers ONNX model folder; default: the embedded random-weight test model
+  --provider NAME     auto | cpu | cuda | dml | coreml (default auto, or $PENTIMENTO_PROVIDER)
+  --out PATH          output PNG; default <image folder>/<image name>-edited.png
+                      (--txt2img: ./txt2img-<seed>.png)
+  --json              print one JSON object (output, size, seed, provider, model, timings) as the
+                      last line of stdout`;
+
+const SCHEDULERS: readonly SamplerName[] = ['ddim', 'euler', 'euler-a', 'dpmpp-2m'];
+
+function number(name: string, text: string | undefined, integer = false): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
+    throw badArgument(`--${name} is "${text}"; give ${integer ? 'a whole number' : 'a number'}.`);
+  }
+  return v;
+}
+
+function defaultOut(image: string | undefined, seed: number): string {
+  if (!image) return path.resolve(`txt2img-${seed}.png`);
+  const parsed = path.parse(path.resolve(image));
+  return path.join(parsed.dir, `${parsed.name}-edited.png`);
+}
+
+/** A progress bar on a terminal; nothing when stderr is a pipe or file (logs stay clean). */
+function progressBar(): { update(p: PipelineProgress): void; stop(): void } {
+  if (!process.stderr.isTTY) return { update() {}, stop() {} };
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: 'denoising [{bar}] {value}/{total} steps', hideCursor: true, clearOnComplete: true },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(p) {
+      if (!started) {
+        bar.start(p.totalSteps, 0);
+        started = true;
+      }
+      bar.update(p.step);
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseCliArgs(process.argv.slice(2), {
+    image: { type: 'string' },
+    prompt: { type: 'string' },
+    model: { type: 'string' },
+    mask: { type: 'string' },
+    strength: { type: 'string' },
+    steps: { type: 'string' },
+    seed: { type: 'string' },
+    guidance: { type: 'string' },
+    negative: { type: 'string' },
+    scheduler: { type: 'string' },
+    txt2img: { type: 'boolean' },
+    width: { type: 'string' },
+    height: { type: 'string' },
+    noise: { type: 'string' },
+    dump: { type: 'string' },
+    provider: { type: 'string' },
+    out: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+
+  // 1. Every flag is checked before anything is loaded or written.
+  if (positionals.length > 0) throw badArgument(`Unexpected argument "${positionals[0]}"; see --help.`);
+  if (values.prompt === undefined) throw badArgument('--prompt is required; see --help.');
+  const txt2img = values.txt2img === true;
+  if (txt2img && (values.image !== undefined || values.mask !== undefined)) {
+    throw badArgument('--txt2img generates from text alone; drop --image and --mask.');
+  }
+  if (!txt2img && values.image === undefined) throw badArgument('--image is required (or --txt2img); see --help.');
+  if (!txt2img && (values.width !== undefined || values.height !== undefined)) {
+    throw badArgument('--width and --height apply to --txt2img; an edited photo keeps its own size.');
+  }
+  if (values.scheduler !== undefined && !SCHEDULERS.includes(values.scheduler as SamplerName)) {
+    throw badArgument(`--scheduler is "${values.scheduler}"; choose one of ${SCHEDULERS.join(', ')}.`);
+  }
+  const strength = number('strength', values.strength);
+  if (strength !== undefined) {
+    if (txt2img) throw badArgument('--strength applies to photo edits, not --txt2img.');
+    checkStrength(strength);
+  }
+  const common: CommonRequest = {
+    prompt: values.prompt,
+    negativePrompt: values.negative,
+    steps: number('steps', values.steps, true),
+    guidance: number('guidance', values.guidance),
+    seed: number('seed', values.seed, true),
+    scheduler: values.scheduler as SamplerName | undefined,
+  };
+  // The sampler default needs the model; any valid name checks the rest now.
+  const checked = checkCommon(common, 'ddim');
+  common.seed = checked.seed;
+  const width = number('width', values.width, true) ?? DEFAULT_TXT2IMG_SIZE;
+  const height = number('height', values.height, true) ?? DEFAULT_TXT2IMG_SIZE;
+  if (txt2img) checkSize(width, height);
+
+  // 2. Inputs: the photo, the mask, the noise.
+  const image = values.image !== undefined ? await loadImage(values.image, { name: values.image }) : undefined;
+  const mask = values.mask !== undefined && image ? await loadMask(values.mask, image.width, image.height, { name: values.mask }) : undefined;
+  const modelSize = image ? fitToModel(image.width, image.height, { multiple: 8, maxSide: DEFAULT_MAX_SIDE }) : { width, height };
+  if (values.noise !== undefined) {
+    const npy = await readNpy(values.noise);
+    const want = [1, 4, modelSize.height / 8, modelSize.width / 8];
+    if (npy.shape.length !== 4 || npy.shape.some((d, i) => d !== want[i])) {
+      throw badArgument(
+        `${values.noise} has shape [${npy.shape.join(', ')}] but this ${modelSize.width}×${modelSize.height} run needs noise of shape [${want.join(', ')}].`,
+      );
+    }
+    common.noise = Float32Array.from(npy.data as ArrayLike<number | bigint>, Number);
+  }
+  const out = path.resolve(values.out ?? defaultOut(values.image, checked.seed));
+  if (!fs.existsSync(path.dirname(out))) throw badArgument(`--out: the folder ${path.dirname(out)} does not exist.`);
+  if (values.dump !== undefined && fs.existsSync(values.dump) && !fs.statSync(values.dump).isDirectory()) {
+    throw badArgument(`--dump ${values.dump} is a file; give a folder.`);
+  }
+
+  // 3. The model.
+  const { dir } = await resolveModelDir(values.model);
+  const model = await StableDiffusionModel.load(dir, { provider: values.provider });
+  try {
+    if (model.folder.isTestModel) {
+      process.stderr.write('edit: using the embedded random-weight test model; results are noise, not images. Pass --model DIR for a real one.\n');
+    }
+
+    // 4. Run.
+    const dumps: { name: string; data: Float32Array; dims: number[] }[] = [];
+    if (values.dump !== undefined) common.dump = (name, data, dims) => dumps.push({ name, data: data.slice(), dims });
+    const bar = progressBar();
+    common.onProgress = (p) => bar.update(p);
+    let result: PipelineResult;
+    try {
+      if (txt2img) result = await textToImage(model, { ...common, width, height });
+      else if (mask) result = await inpaint(model, { ...common, image: image!, mask, strength });
+      else result = await imageToImage(model, { ...common, image: image!, strength });
+    } finally {
+      bar.stop();
+    }
+
+    // 5. Write: the PNG (atomic), then the dumps.
+    await savePng(out, result.rgb, result.width, result.height, result.parameters);
+    if (values.dump !== undefined) {
+      fs.mkdirSync(values.dump, { recursive: true });
+      for (const d of dumps) await writeNpy(path.join(values.dump, `${d.name}.npy`), { data: d.data, shape: d.dims });
+    }
+
+    const summary = {
+      output: out,
+      width: result.width,
+      height: result.height,
+      seed: result.parameters.seed,
+      provider: model.runtime.provider,
+      model: { name: model.folder.name, hash: model.folder.hash, testModel: model.folder.isTestModel, dir: model.folder.dir },
+      steps: result.stepsRun,
+      timings: { load: model.loadMs, ...result.timings, wallOverOrt: result.timings.total / Math.max(result.timings.insideOrt, 1e-9) },
+      metrics: {},
+    };
+    if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    else {
+      process.stdout.write(
+        `${out} (${result.width}×${result.height}, seed ${summary.seed}, ${summary.provider}, ` +
+          `${(result.timings.total / 1000).toFixed(2)} s, ${(result.timings.insideOrt / 1000).toFixed(2)} s in onnxruntime)\n`,
+      );
+    }
+  } finally {
+    await model.dispose();
+  }
+}
+
+await runCli('edit', main);
