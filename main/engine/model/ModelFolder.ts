@@ -130,7 +130,7 @@ function weightFilesOf(model: ModelProto, dir: string): string[] {
 /**
  * A fast identity for the folder's contents: sha256 over model_index.json, each part's .onnx
  * bytes (the graph; small when the weights are external), and each external weight file's
- * name, size and modification time (hashing gigabytes of weights would take minutes). Copying
+ * name, size and modification time in whole seconds (hashing gigabytes of weights would take minutes). Copying
  * a folder keeps graphs but may change mtimes, so a copy can hash differently — never the reverse.
  */
 export function contentHash(dir: string, parts: readonly ModelPart[]): string {
@@ -141,7 +141,7 @@ export function contentHash(dir: string, parts: readonly ModelPart[]): string {
     h.update(fs.readFileSync(part.file));
     for (const w of part.weightFiles) {
       const st = fs.statSync(w);
-      h.update(`\0${path.relative(dir, w)}\0${st.size}\0${Math.floor(st.mtimeMs)}`);
+      h.update(`\0${path.relative(dir, w)}\0${st.size}\0${Math.floor(st.mtimeMs / 1000)}`);
     }
   }
   return h.digest('hex').slice(0, 16);

@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_VAE_SCALING, openModelFolder } from '../../../main/engine/model/ModelFolder';
+import { StableDiffusionModel } from '../../../main/engine/model/StableDiffusionModel';
+import { testModelDir } from '../../fixtures/models';
+
+let tiny: string;
+let tmp: string;
+
+beforeAll(async () => {
+  tiny = await testModelDir('tiny');
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pentimento-folder-'));
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** A fresh copy of the tiny model that a test may break. */
+function copyOfTiny(name: string): string {
+  const dir = path.join(tmp, name);
+  fs.cpSync(tiny, dir, { recursive: true });
+  return dir;
+}
+
+describe('openModelFolder', () => {
+  it('describes the optimum-style tiny model from its files', () => {
+    const f = openModelFolder(tiny);
+    expect(f.isTestModel).toBe(true);
+    expect(f.name).toBe('pentimento-test-tiny');
+    expect(f.inpaintingUnet).toBe(false);
+    expect(f.unetInChannels).toBe(4);
+    expect(f.crossAttentionWidth).toBe(32); // models/presets.ts tiny crossAttentionDim
+    expect(f.unetMaxBatch).toBe(Infinity); // symbolic batch dimension
+    expect(f.vaeScalingFactor).toBe(DEFAULT_VAE_SCALING);
+    expect(f.vaeEncoderOutputChannels).toBe(4);
+    expect(f.hash).toMatch(/^[0-9a-f]{16}$/);
+    expect(f.parts.unet.weightFiles).toEqual([path.join(tiny, 'unet', 'model.onnx_data')]);
+  });
+
+  it('tells the torch layout (8-channel VAE latent) and the inpainting UNet apart', async () => {
+    expect(openModelFolder(await testModelDir('tiny-torch')).vaeEncoderOutputChannels).toBe(8);
+    const inpaint = openModelFolder(await testModelDir('tiny-inpaint'));
+    expect(inpaint.inpaintingUnet).toBe(true);
+    expect(inpaint.unetInChannels).toBe(9);
+  });
+
+  it('hashes contents: equal for a copy with the same weights, different when a graph changes', () => {
+    const a = copyOfTiny('hash-a');
+    // Same mtimes as the source, so the copy is the same content by the documented rule.
+    for (const part of ['text_encoder', 'unet', 'vae_encoder', 'vae_decoder']) {
+      for (const file of fs.readdirSync(path.join(tiny, part))) {
+        const st = fs.statSync(path.join(tiny, part, file));
+        fs.utimesSync(path.join(a, part, file), st.atime, st.mtime);
+      }
+    }
+    expect(openModelFolder(a).hash).toBe(openModelFolder(tiny).hash);
+    const onnx = path.join(a, 'vae_decoder', 'model.onnx');
+    const bytes = fs.readFileSync(onnx);
+    bytes[bytes.length - 1] ^= 1;
+    fs.writeFileSync(onnx, bytes);
+    expect(openModelFolder(a).hash).not.toBe(openModelFolder(tiny).hash);
+  });
+
+  it('a missing UNet graph is MODEL_MISSING naming unet/model.onnx', () => {
+    const dir = copyOfTiny('no-unet');
+    fs.rmSync(path.join(dir, 'unet', 'model.onnx'));
+    expect(() => openModelFolder(dir)).toThrow(
+      expect.objectContaining({ code: 'MODEL_MISSING', message: expect.stringContaining(path.join(dir, 'unet', 'model.onnx')) }),
+    );
+  });
+
+  it('truncated external weights are BAD_MODEL naming the weights file', () => {
+    const dir = copyOfTiny('truncated');
+    const weights = path.join(dir, 'unet', 'model.onnx_data');
+    fs.truncateSync(weights, Math.floor(fs.statSync(weights).size / 2));
+    let error: unknown;
+    try {
+      openModelFolder(dir);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'BAD_MODEL' });
+    expect((error as Error).message).toContain('model.onnx_data');
+    expect((error as Error).message).toContain('truncated');
+    expect((error as Error).message).toContain(path.join(dir, 'unet', 'model.onnx'));
+  });
+
+  it('a missing tokenizer is MODEL_MISSING naming tokenizer/vocab.json', () => {
+    const dir = copyOfTiny('no-tokenizer');
+    fs.rmSync(path.join(dir, 'tokenizer'), { recursive: true });
+    expect(() => openModelFolder(dir)).toThrow(
+      expect.objectContaining({ code: 'MODEL_MISSING', message: expect.stringContaining(path.join(dir, 'tokenizer', 'vocab.json')) }),
+    );
+  });
+
+  it('a missing folder, model index or scheduler config is MODEL_MISSING; broken JSON is BAD_MODEL', () => {
+    expect(() => openModelFolder(path.join(tmp, 'nowhere'))).toThrow(expect.objectContaining({ code: 'MODEL_MISSING' }));
+    const dir = copyOfTiny('no-scheduler');
+    fs.rmSync(path.join(dir, 'scheduler', 'scheduler_config.json'));
+    expect(() => openModelFolder(dir)).toThrow(expect.objectContaining({ message: expect.stringContaining('scheduler_config.json') }));
+    fs.writeFileSync(path.join(dir, 'model_index.json'), '{ not json');
+    expect(() => openModelFolder(dir)).toThrow(expect.objectContaining({ code: 'BAD_MODEL', message: expect.stringContaining('model_index.json') }));
+  });
+
+  it('StableDiffusionModel.load validates the folder before creating any session', async () => {
+    const dir = copyOfTiny('truncated-load');
+    const weights = path.join(dir, 'unet', 'model.onnx_data');
+    fs.truncateSync(weights, 1000);
+    await expect(StableDiffusionModel.load(dir, { provider: 'cpu' })).rejects.toMatchObject({
+      code: 'BAD_MODEL',
+      message: expect.stringContaining('model.onnx_data'),
+    });
+  });
+});
