@@ -218,7 +218,16 @@ export function opsetVersion(model: ModelProto, domain = ''): number {
 export function valueShape(v: ValueInfoProto): (number | string)[] | undefined {
   const dims = v.type?.tensorType?.shape?.dim;
   if (!dims) return undefined;
-  return dims.map((d) => (d.dimValue !== undefined && d.dimValue !== null ? Number(d.dimValue) : d.dimParam ?? '?'));
+  return dims.map(dimOf);
+}
+
+/**
+ * One dim as a number or a symbol. Decoded messages carry protobufjs defaults on their prototype
+ * (dimValue reads 0 on a symbolic dim), so only an own dimValue counts.
+ */
+export function dimOf(d: DimensionProto): number | string {
+  if (d.dimParam) return d.dimParam;
+  return Object.prototype.hasOwnProperty.call(d, 'dimValue') && d.dimValue !== undefined && d.dimValue !== null ? Number(d.dimValue) : '?';
 }
 
 export function valueElemType(v: ValueInfoProto): number {

@@ -9,7 +9,7 @@
  */
 import { PentimentoError } from '../errors';
 import { tensorNumbers } from './ModelIO';
-import { DataType, elementCount, opsetVersion, type ModelProto, type NodeProto, type TensorProto } from './onnx';
+import { DataType, dimOf, elementCount, opsetVersion, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from './onnx';
 import { attrInt, attrInts, attrString, attrTensor } from './nodeAttrs';
 
 export type Dim = number | string;
@@ -179,10 +179,11 @@ export function inferShapes(model: ModelProto, dir?: string): ShapeInfo {
   const set = (name: string, elemType: number, shape: Dim[] | undefined) => {
     if (name) info.types.set(name, { elemType, shape });
   };
-  const dimsOf = (v: { type?: { tensorType?: { elemType: number; shape?: { dim: { dimValue?: number; dimParam?: string }[] } } } }) =>
-    v.type?.tensorType?.shape?.dim?.map((d) =>
-      d.dimValue !== undefined && d.dimValue !== null ? Number(d.dimValue) : d.dimParam ? d.dimParam : info.freshDim(),
-    );
+  const dimsOf = (v: ValueInfoProto) =>
+    v.type?.tensorType?.shape?.dim?.map((d) => {
+      const dim = dimOf(d);
+      return dim === '?' ? info.freshDim() : dim;
+    });
 
   for (const t of g.initializer) {
     set(t.name, t.dataType, t.dims.map(Number));
