@@ -43,6 +43,8 @@ export interface GenerateRequest {
   scheduler?: SchedulerName;
   width?: number;
   height?: number;
+  /** When set, the engine saves the result into this project before announcing it. */
+  projectId?: string;
 }
 
 export interface JobProgress {
@@ -59,12 +61,57 @@ export interface JobResult {
   parameters: Record<string, unknown>;
   metrics?: Record<string, number>;
   timings: Record<string, number>;
+  /** Set when the job carried a projectId: the result is already saved in that project. */
+  saved?: { projectId: string; resultId: string };
 }
 
 export interface TokenCount {
   count: number;
   max: number;
   truncated: boolean;
+}
+
+/** A project as listed: one photo being edited, stored in `<userDataDir>/projects/<id>/`. */
+export interface ProjectSummary {
+  id: string;
+  /** The photo's file name, as opened. */
+  name: string;
+  /** ISO 8601 times. */
+  createdAt: string;
+  updatedAt: string;
+  /** Size of the working photo (upright per EXIF): the mask's size, in image pixels. */
+  width: number;
+  height: number;
+  resultCount: number;
+  /** A small PNG of the photo (longer side ≤ 96 px), for the project list. */
+  thumbnail?: EncodedImage;
+}
+
+/** A generated image kept in a project; its PNG carries the parameters as text chunks. */
+export interface ProjectResult {
+  id: string;
+  jobId?: string;
+  createdAt: string;
+  image: EncodedImage;
+  parameters: Record<string, unknown>;
+}
+
+/**
+ * The editor's own history document (undo entries, hidden results…): the engine stores it as
+ * JSON without interpreting it, at most 1 MiB.
+ */
+export type ProjectHistory = Record<string, unknown>;
+
+/** Everything needed to resume editing a project. */
+export interface ProjectState {
+  project: ProjectSummary;
+  /** The working photo: the opened image upright per EXIF, flattened onto white, as PNG. */
+  photo: EncodedImage;
+  /** The saved mask (white = regenerate), absent until one is saved. */
+  mask?: EncodedImage;
+  /** Oldest first. */
+  results: ProjectResult[];
+  history: ProjectHistory | null;
 }
 
 /** Requests: name → (params) → result. Every call may reject with ErrorData. */
@@ -74,6 +121,14 @@ export interface EngineRequests {
   /** Starts a job and returns its id at once; progress/result/error arrive as events. */
   generate(params: GenerateRequest): { jobId: string };
   cancel(params: { jobId: string }): { cancelled: boolean };
+  /** Opens an image as a new project (its folder is written before this answers). */
+  createProject(params: { image: { base64: string; name?: string } }): ProjectState;
+  /** Newest activity first. */
+  listProjects(): ProjectSummary[];
+  openProject(params: { projectId: string }): ProjectState;
+  /** Replaces the project's mask (any size is accepted; PNG, white = regenerate). */
+  saveMask(params: { projectId: string; mask: { base64: string } }): { saved: true };
+  saveHistory(params: { projectId: string; history: ProjectHistory }): { saved: true };
 }
 
 export type EngineRequestName = keyof EngineRequests;
@@ -106,7 +161,21 @@ export type WireResponse =
 export type WireEvent = { type: 'event'; event: EngineEventName; payload: unknown };
 export type WireMessage = WireRequest | WireResponse | WireEvent;
 
-export const ENGINE_REQUESTS: readonly EngineRequestName[] = ['getModelInfo', 'countTokens', 'generate', 'cancel'];
+export const ENGINE_REQUESTS: readonly EngineRequestName[] = [
+  'getModelInfo',
+  'countTokens',
+  'generate',
+  'cancel',
+  'createProject',
+  'listProjects',
+  'openProject',
+  'saveMask',
+  'saveHistory',
+];
+
+/** The requests that project storage (main/engine/projects) answers. */
+export const PROJECT_REQUESTS = ['createProject', 'listProjects', 'openProject', 'saveMask', 'saveHistory'] as const;
+export type ProjectRequestName = (typeof PROJECT_REQUESTS)[number];
 
 /**
  * Desktop-only shell services (native dialogs), exposed beside `EngineApi` by the preload script.
