@@ -23,9 +23,10 @@ export function defaultCacheRoot(): string {
 /**
  * The embedded random-weight tiny model (seed 0, optimum-style), generated on first use into
  * `<cacheRoot>/models/tiny-v<generatorVersion>` and reused afterwards; used when no real model
- * is installed. Concurrent callers are safe (see ensureGeneratedModel).
+ * is installed. Concurrent callers are safe (see ensureGeneratedModel). A packaged app whose
+ * bundle moved models/assets/clip-tokenizer passes its new place as `tokenizerAssets`.
  */
-export async function ensureDefaultModel(cacheRoot: string = defaultCacheRoot()): Promise<string> {
+export async function ensureDefaultModel(cacheRoot: string = defaultCacheRoot(), opts: { tokenizerAssets?: string } = {}): Promise<string> {
   const dir = path.join(cacheRoot, 'models', `tiny-v${GENERATOR_VERSION}`);
-  return ensureGeneratedModel(dir, { preset: 'tiny', seed: 0, variant: 'optimum' });
+  return ensureGeneratedModel(dir, { preset: 'tiny', seed: 0, variant: 'optimum', tokenizerAssets: opts.tokenizerAssets });
 }
