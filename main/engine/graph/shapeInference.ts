@@ -268,7 +268,13 @@ export function inferNode(info: ShapeInfo, node: NodeProto): void {
     case 'Softplus':
     case 'HardSigmoid':
     case 'Dropout':
-    case 'CumSum': {
+    case 'CumSum':
+    case 'Trilu':
+    case 'Hardmax':
+    case 'Selu':
+    case 'Softsign':
+    case 'Mish':
+    case 'HardSwish': {
       const v = V(0);
       set(out, E(0), S(0), node.opType === 'Identity' || node.opType === 'Neg' ? (node.opType === 'Neg' && v ? v.map((d) => (typeof d === 'number' ? -d : info.freshDim())) : v) : undefined);
       if (node.opType === 'Dropout' && node.output[1]) set(node.output[1], DataType.BOOL, S(0));

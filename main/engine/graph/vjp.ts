@@ -9,7 +9,7 @@
 import { PentimentoError, badArgument } from '../errors';
 import { GradEmitter } from './GradEmitter';
 import { gradientRules, type GradContext } from './gradientRules';
-import { makeValueInfo, type ModelProto, type NodeProto, type ValueInfoProto } from './onnx';
+import { DataType, makeValueInfo, type ModelProto, type NodeProto, type ValueInfoProto } from './onnx';
 import { inferShapes, isFloatType } from './shapeInference';
 
 export interface VjpOptions {
@@ -32,11 +32,15 @@ export function vjp(model: ModelProto, opts: VjpOptions, dir?: string): ModelPro
   const producers = new Map<string, NodeProto>();
   for (const n of g.node) for (const o of n.output) if (o) producers.set(o, n);
 
-  // Forward reachability from wrt along floating-point values.
+  // Forward reachability from wrt along floating-point values (and values of unknown type, so an
+  // op shape inference does not know still reaches the rule lookup and its error).
   const active = new Set(opts.wrt);
   for (const n of g.node) {
     if (!n.input.some((i) => active.has(i))) continue;
-    for (const o of n.output) if (o && isFloatType(info.elemType(o))) active.add(o);
+    for (const o of n.output) {
+      const t = info.elemType(o);
+      if (o && (isFloatType(t) || t === DataType.UNDEFINED)) active.add(o);
+    }
   }
   // Backward reachability from the chosen outputs.
   const needed = new Set(opts.of);

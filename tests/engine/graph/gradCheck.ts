@@ -3,9 +3,13 @@
  * Σ⟨∂L/∂x, v⟩ (from the VJP model, L = ⟨cotangent, f(x)⟩) must match the central difference
  * (L(x + hv) − L(x − hv)) / 2h evaluated with the source model in onnxruntime.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { expect } from 'vitest';
 import { encodeModel, DataType, type ModelProto } from '../../../main/engine/graph/onnx';
+import { saveModel } from '../../../main/engine/graph/ModelIO';
 import { vjp } from '../../../main/engine/graph/vjp';
 
 export function rng(seed: number): () => number {
@@ -29,8 +33,13 @@ export function floatTensor(type: 'float32' | 'float64', data: ArrayLike<number>
   return new ort.Tensor(type, type === 'float64' ? Float64Array.from(data) : Float32Array.from(data), dims);
 }
 
-export async function session(model: ModelProto): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(encodeModel(model), { graphOptimizationLevel: 'disabled' });
+/** Opens a model from memory, or — when it references external weights in `sourceDir` — saved beside links to them. */
+export async function session(model: ModelProto, sourceDir?: string, name = 'model.onnx'): Promise<ort.InferenceSession> {
+  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'disabled' };
+  if (!sourceDir) return ort.InferenceSession.create(encodeModel(model), options);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pentimento-grad-')), name);
+  saveModel(model, file, { sourceDir });
+  return ort.InferenceSession.create(file, options);
 }
 
 function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -54,6 +63,10 @@ export interface GradCheckOptions {
   h?: number;
   tol?: number;
   seed?: number;
+  /** Folder of the source model's external weights (whole-model checks). */
+  sourceDir?: string;
+  /** Richardson-extrapolated differences, (4·D(h/2) − D(h))/3: O(h⁴) truncation, so h can stay large against float32 rounding. */
+  richardson?: boolean;
 }
 
 export interface GradCheckResult {
@@ -87,7 +100,7 @@ export async function gradCheck(model: ModelProto, opts: GradCheckOptions = {}):
     feeds[v.name] = floatTensor(ftype, data, dims);
   }
 
-  const source = await session(model);
+  const source = await session(model, opts.sourceDir, 'source.onnx');
   const base = await source.run(feeds);
   const cot: Record<string, ort.Tensor> = {};
   for (const o of of) cot[o] = floatTensor(ftype, Array.from({ length: base[o].data.length }, () => normal(rand)), base[o].dims);
@@ -97,7 +110,7 @@ export async function gradCheck(model: ModelProto, opts: GradCheckOptions = {}):
   };
 
   const derived = vjp(model, { wrt, of });
-  const dsess = await session(derived);
+  const dsess = await session(derived, opts.sourceDir, 'derived.onnx');
   const dfeeds = { ...feeds };
   for (const o of of) dfeeds[`${o}_grad`] = cot[o];
   const dout = await dsess.run(dfeeds);
@@ -118,17 +131,23 @@ export async function gradCheck(model: ModelProto, opts: GradCheckOptions = {}):
   const gradNorm = Math.sqrt(wrt.reduce((s, w) => s + dot(grads[w].data as FloatArray, grads[w].data as FloatArray), 0));
   let maxRelErr = 0;
   for (let k = 0; k < (opts.directions ?? 3); k++) {
-    const plus = { ...feeds };
-    const minus = { ...feeds };
+    const v: Record<string, number[]> = {};
     let analytic = 0;
     for (const w of wrt) {
-      const x = feeds[w].data as FloatArray;
-      const v = Array.from({ length: x.length }, () => normal(rand));
-      analytic += dot(grads[w].data as FloatArray, v);
-      plus[w] = floatTensor(ftype, Array.from(x, (xi, i) => xi + h * v[i]), feeds[w].dims);
-      minus[w] = floatTensor(ftype, Array.from(x, (xi, i) => xi - h * v[i]), feeds[w].dims);
+      v[w] = Array.from({ length: feeds[w].data.length }, () => normal(rand));
+      analytic += dot(grads[w].data as FloatArray, v[w]);
     }
-    const numeric = ((await loss(plus)) - (await loss(minus))) / (2 * h);
+    const central = async (step: number) => {
+      const plus = { ...feeds };
+      const minus = { ...feeds };
+      for (const w of wrt) {
+        const x = feeds[w].data as FloatArray;
+        plus[w] = floatTensor(ftype, Array.from(x, (xi, i) => xi + step * v[w][i]), feeds[w].dims);
+        minus[w] = floatTensor(ftype, Array.from(x, (xi, i) => xi - step * v[w][i]), feeds[w].dims);
+      }
+      return ((await loss(plus)) - (await loss(minus))) / (2 * step);
+    };
+    const numeric = opts.richardson ? (4 * (await central(h / 2)) - (await central(h))) / 3 : await central(h);
     const err = Math.abs(analytic - numeric) / Math.max(Math.abs(analytic), Math.abs(numeric), gradNorm, 1e-9);
     maxRelErr = Math.max(maxRelErr, err);
     expect(err, `direction ${k}: analytic ${analytic} vs numeric ${numeric}`).toBeLessThan(tol);

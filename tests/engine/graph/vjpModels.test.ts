@@ -1,0 +1,63 @@
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { loadModel } from '../../../main/engine/graph/ModelIO';
+import { splitKv } from '../../../main/engine/graph/splitKv';
+import { INPUTS_EMBEDS, PRE_NORM_OUTPUT, textEmbeds } from '../../../main/engine/graph/textEmbeds';
+import { testModelDir } from '../../fixtures/models';
+import { gradCheck } from './gradCheck';
+import { unetFeeds } from './unetFeeds';
+
+// The UNet runs Conv, InstanceNormalization, Resize and Erf, which onnxruntime's CPU provider has
+// only in float32, so these checks run in float32: Richardson-extrapolated central differences with
+// a step large enough (h = 0.05 per unit direction) that float32 rounding stays below the 1e-3 bar.
+const FD = { h: 5e-2, richardson: true, tol: 1e-3, directions: 3 } as const;
+
+describe('VJP of whole generated models against finite differences', () => {
+  it.each(['tiny', 'tiny-torch'] as const)('%s UNet w.r.t. encoder_hidden_states', async (variant) => {
+    const file = path.join(await testModelDir(variant), 'unet', 'model.onnx');
+    const source = loadModel(file);
+    const { sample, timestep } = unetFeeds(source.model, { batch: 1, size: 8 });
+    const { maxRelErr, derived } = await gradCheck(source.model, {
+      ...FD,
+      wrt: ['encoder_hidden_states'],
+      feeds: { sample, timestep },
+      shapes: { encoder_hidden_states: [1, 5, 32] },
+      sourceDir: source.dir,
+    });
+    expect(maxRelErr).toBeLessThan(1e-3);
+    expect(derived.graph.output.map((o) => o.name)).toEqual(['out_sample', 'encoder_hidden_states_grad']);
+  });
+
+  it('tiny UNet w.r.t. the 32 split key/value inputs', async () => {
+    const source = loadModel(path.join(await testModelDir('tiny'), 'unet', 'model.onnx'));
+    const { model, layers } = splitKv(source.model);
+    const { sample, timestep } = unetFeeds(source.model, { batch: 1, size: 8 });
+    const wrt = layers.flatMap((l) => [l.keyInput, l.valueInput]);
+    const { grads } = await gradCheck(model, {
+      ...FD,
+      wrt,
+      feeds: { sample, timestep },
+      shapes: Object.fromEntries(wrt.map((w) => [w, [1, 5, 32]])),
+      sourceDir: source.dir,
+    });
+    // Every layer's key and value receive a gradient of their own.
+    for (const w of wrt) expect(Math.max(...Array.from(grads[w].data as Float32Array, Math.abs))).toBeGreaterThan(0);
+  });
+
+  it('text-embeds encoder w.r.t. inputs_embeds (last_hidden_state and the pre-norm state)', async () => {
+    const source = loadModel(path.join(await testModelDir('tiny'), 'text_encoder', 'model.onnx'));
+    const { model } = textEmbeds(source.model);
+    const ids = new ort.Tensor('int64', BigInt64Array.from([49406n, 320n, 2368n, 49407n, 49407n, 49406n, 2368n, 49407n, 49407n, 49407n]), [2, 5]);
+    await gradCheck(model, {
+      h: 1e-2,
+      richardson: true,
+      tol: 1e-3,
+      wrt: [INPUTS_EMBEDS],
+      of: ['last_hidden_state', PRE_NORM_OUTPUT],
+      feeds: { input_ids: ids },
+      shapes: { [INPUTS_EMBEDS]: [2, 5, 32] },
+      sourceDir: source.dir,
+    });
+  });
+});
