@@ -1,0 +1,15 @@
+export { ADE20K_CLASS_COUNT, ADE20K_PALETTE, labelsFromPalette, paletteFromLabels } from './ade20kPalette';
+export { ANNOTATOR_FILES, ANNOTATOR_FOLDER, ANNOTATOR_TYPES, annotatorFile, type AnnotatorType } from './annotatorSlots';
+export { cannyEdges, DEFAULT_CANNY_HIGH, DEFAULT_CANNY_LOW, type CannyOptions } from './cannyEdges';
+export type { ConditionImage } from './ConditionImage';
+export { CONDITION_METRICS, CONDITION_TYPES, parseConditionType, type ConditionMetric, type ConditionType } from './ConditionType';
+export { consistencyScore, type ConsistencyScore } from './consistencyScore';
+export { extractCondition, rawCondition, type ExtractOptions } from './extractCondition';
+export { compareConditions, type ConsistencyMetric } from './metrics/compareConditions';
+export { depthRmse } from './metrics/depthRmse';
+export { edgeF1, type EdgeF1 } from './metrics/edgeF1';
+export { meanIou } from './metrics/meanIou';
+export { MS_SSIM_WEIGHTS, msSsim } from './metrics/msSsim';
+export { ssim, ssimComponents, type SsimOptions, type SsimWindow } from './metrics/ssim';
+export { conditionSize, DEFAULT_CONDITION_RESOLUTION, resizeCondition } from './resizeCondition';
+export { runAnnotator, type AnnotatorOptions, type AnnotatorOutput } from './runAnnotator';
