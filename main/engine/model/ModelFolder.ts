@@ -10,7 +10,7 @@
  * Everything reported here comes from the files: the UNet's sample channels (9 = inpainting),
  * its batch dimension, the cross-attention width, the VAE encoder's output kind and scaling.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PentimentoError } from '../errors';
@@ -138,13 +138,24 @@ export function contentHash(dir: string, parts: readonly ModelPart[]): string {
   h.update(fs.readFileSync(path.join(dir, 'model_index.json')));
   for (const part of parts) {
     h.update(`\0${part.name}\0`);
-    h.update(fs.readFileSync(part.file));
+    hashFile(h, part.file);
     for (const w of part.weightFiles) {
       const st = fs.statSync(w);
       h.update(`\0${path.relative(dir, w)}\0${st.size}\0${Math.floor(st.mtimeMs / 1000)}`);
     }
   }
   return h.digest('hex').slice(0, 16);
+}
+
+/** Feeds a file to the hash in chunks: inline-weight graphs can be gigabytes. */
+function hashFile(h: Hash, file: string): void {
+  const chunk = Buffer.allocUnsafe(4 * 1024 * 1024);
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (let n; (n = fs.readSync(fd, chunk, 0, chunk.length, null)) > 0; ) h.update(chunk.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 const dim = (shape: (number | string)[] | undefined, i: number): number | string | undefined => shape?.[i];

@@ -50,6 +50,10 @@ export interface OutputTensor {
   dims: number[];
 }
 
+// onnxruntime's warnings (unused initialisers, fallbacks it handles itself) are not the user's
+// concern, and the CLI keeps stderr for one-line errors; errors still come back as exceptions.
+ort.env.logLevel = 'error';
+
 const FLOAT_TYPES = new Set(['float32', 'float16', 'float64']);
 const INT_TYPES = new Set(['int32', 'int64', 'int8', 'uint8', 'int16', 'uint16', 'uint32', 'uint64']);
 

@@ -156,7 +156,8 @@ export class EngineService implements EngineHandler {
         jobId: job.id,
         image: { pngBase64: png.toString('base64'), width: result.width, height: result.height },
         parameters: { ...result.parameters },
-        timings: { ...result.timings, queued: queuedMs, modelLoad: this.model.loadMs },
+        // `load` is the model's one-time load, the same for every job of this engine.
+        timings: { ...result.timings, queued: queuedMs, load: this.model.loadMs },
       });
     } catch (e) {
       this.emit('failed', { jobId: job.id, error: toErrorData(e) });
