@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../../main/engine/graph/GraphBuilder';
 import { checkExternalData, loadModel, saveModel, tensorArray } from '../../../main/engine/graph/ModelIO';
-import { DataType } from '../../../main/engine/graph/onnx';
+import { DataType, valueShape } from '../../../main/engine/graph/onnx';
 import { float16BitsToFloat32, float32ToFloat16Bits } from '../../../main/engine/graph/fp16';
 
 function tmpDir(): string {
@@ -103,5 +103,16 @@ describe('ModelIO', () => {
     expect(float32ToFloat16Bits(1 + 2 ** -11)).toBe(0x3c00); // tie → even
     expect(float32ToFloat16Bits(1 + 3 * 2 ** -11)).toBe(0x3c02);
     expect(float32ToFloat16Bits(1e6)).toBe(0x7c00);
+  });
+});
+
+describe('valueShape', () => {
+  it('reads symbolic and static dims of a decoded model (protobufjs defaults are not values)', () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'model.onnx');
+    saveModel(linearModel().model, file);
+    const { model } = loadModel(file);
+    expect(valueShape(model.graph.input[0])).toEqual(['batch', 64]);
+    expect(valueShape(model.graph.output[0])).toEqual(['batch', 32]);
   });
 });
