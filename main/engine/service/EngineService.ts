@@ -16,6 +16,7 @@ import { encodePng } from '../image/encodePng';
 import { encodePreviewPng } from '../image/encodePreviewPng';
 import { loadImage } from '../image/loadImage';
 import { loadMask } from '../image/loadMask';
+import { ProjectRequests } from '../projects/ProjectRequests';
 import { resolveModelDir } from '../model/resolveModelDir';
 import { StableDiffusionModel } from '../model/StableDiffusionModel';
 import { checkCommon, checkStrength, DEFAULT_STRENGTH } from '../pipelines/checkInputs';
@@ -54,6 +55,7 @@ export class EngineService implements EngineHandler {
 
   private constructor(
     readonly model: StableDiffusionModel,
+    private readonly projects: ProjectRequests,
     /** True when no model folder was given or installed and the embedded test model is used. */
     readonly usingEmbeddedModel: boolean,
   ) {}
@@ -65,7 +67,7 @@ export class EngineService implements EngineHandler {
   static async create(opts: EngineOptions): Promise<EngineService> {
     const { dir, embedded } = await resolveModelDir(opts.modelDir, opts.userDataDir);
     const model = await StableDiffusionModel.load(dir, { provider: opts.provider });
-    return new EngineService(model, embedded);
+    return new EngineService(model, new ProjectRequests(opts.userDataDir), embedded);
   }
 
   on(listener: Listener): () => void {
@@ -85,12 +87,15 @@ export class EngineService implements EngineHandler {
 
   async handle<K extends EngineRequestName>(method: K, params: RequestParams<K>): Promise<RequestResult<K>> {
     if (this.disposed) throw new PentimentoError('INTERNAL', 'The engine has been shut down; restart it.');
+    if (ProjectRequests.handles(method)) return this.projects.handle(method, params as never) as Promise<RequestResult<K>>;
     switch (method) {
       case 'getModelInfo':
         return this.getModelInfo() as RequestResult<K>;
       case 'countTokens':
         return this.countTokens(params as RequestParams<'countTokens'>) as RequestResult<K>;
       case 'generate':
+        // A typo'd project fails the request at once rather than the finished job.
+        await this.projects.checkProject((params as RequestParams<'generate'>)?.projectId);
         return this.generate(params as RequestParams<'generate'>) as RequestResult<K>;
       case 'cancel':
         return this.cancel(params as RequestParams<'cancel'>) as RequestResult<K>;
@@ -152,13 +157,14 @@ export class EngineService implements EngineHandler {
       job.source.token.throwIfCancelled();
       const result = await this.runPipeline(job);
       const png = await encodePng(result.rgb, result.width, result.height, result.parameters);
-      this.emit('result', {
+      const event = await this.projects.saveResult(job.request.projectId, {
         jobId: job.id,
         image: { pngBase64: png.toString('base64'), width: result.width, height: result.height },
         parameters: { ...result.parameters },
         // `load` is the model's one-time load, the same for every job of this engine.
         timings: { ...result.timings, queued: queuedMs, load: this.model.loadMs },
       });
+      this.emit('result', event);
     } catch (e) {
       this.emit('failed', { jobId: job.id, error: toErrorData(e) });
     } finally {

@@ -129,6 +129,19 @@ describe('EngineService', () => {
   });
 });
 
+describe('EngineService projects', () => {
+  it('serves the project requests and saves a job result into its project before announcing it', async () => {
+    const state = await engine.handle('createProject', { image: { base64: await pngBase64(32, 24), name: 'photo.png' } });
+    expect((await engine.handle('listProjects', undefined as never)).map((p) => p.id)).toContain(state.project.id);
+    const { jobId } = await engine.handle('generate', { ...txt2img, projectId: state.project.id });
+    const result = (await eventsOf(jobId)).find((e) => e.event === 'result')!.payload as EngineEvents['result'];
+    expect(result.saved?.projectId).toBe(state.project.id);
+    const reopened = await engine.handle('openProject', { projectId: state.project.id });
+    expect(reopened.results.map((r) => r.id)).toEqual([result.saved!.resultId]);
+    await expect(engine.handle('generate', { ...txt2img, projectId: 'no-such-project' })).rejects.toHaveProperty('code');
+  });
+});
+
 describe('resolveModelDir', () => {
   it('prefers the given folder, then an installed one under <userDataDir>/models', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pentimento-user-'));
