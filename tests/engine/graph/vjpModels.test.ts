@@ -45,7 +45,7 @@ describe('VJP of whole generated models against finite differences', () => {
     for (const w of wrt) expect(Math.max(...Array.from(grads[w].data as Float32Array, Math.abs))).toBeGreaterThan(0);
   });
 
-  it('text-embeds encoder w.r.t. inputs_embeds (last_hidden_state and the pre-norm state)', async () => {
+  it('text-embeds encoder w.r.t. inputs_embeds (last_hidden_state, pooler_output and the pre-norm state)', async () => {
     const source = loadModel(path.join(await testModelDir('tiny'), 'text_encoder', 'model.onnx'));
     const { model } = textEmbeds(source.model);
     const ids = new ort.Tensor('int64', BigInt64Array.from([49406n, 320n, 2368n, 49407n, 49407n, 49406n, 2368n, 49407n, 49407n, 49407n]), [2, 5]);
@@ -54,7 +54,7 @@ describe('VJP of whole generated models against finite differences', () => {
       richardson: true,
       tol: 1e-3,
       wrt: [INPUTS_EMBEDS],
-      of: ['last_hidden_state', PRE_NORM_OUTPUT],
+      of: ['last_hidden_state', 'pooler_output', PRE_NORM_OUTPUT],
       feeds: { input_ids: ids },
       shapes: { [INPUTS_EMBEDS]: [2, 5, 32] },
       sourceDir: source.dir,
