@@ -83,7 +83,7 @@ function strokeCondition(out: AnnotatorOutput): ConditionImage {
 /**
  * The condition of `type` for a photo (or, with `raw`, a ready condition image), at the
  * generation size. Canny runs on the photo resized to that size, so its lines stay one pixel
- * wide; annotator maps are made at the photo's size and then resized (see resizeCondition).
+ * wide; annotator maps are made at the annotator's size and then resized (see resizeCondition).
  */
 export async function extractCondition(type: ConditionType, image: RgbImage, options: ExtractOptions = {}): Promise<ConditionImage> {
   checkRgbImage(image.rgb, image.width, image.height, 'Condition source');

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import { PentimentoError } from '../errors';
-import { resample } from '../image/resample';
 import { resizeRgb } from '../image/resizeRgb';
 import type { RgbImage } from '../image/RgbImage';
 import { OnnxRuntime, type ModelSession } from '../runtime/OnnxRuntime';
@@ -14,7 +13,7 @@ export interface AnnotatorOptions {
   runtime?: OnnxRuntime;
 }
 
-/** An annotator's raw output at the photo's size: `channels` planes of width × height (CHW). */
+/** An annotator's raw output: `channels` planes of width × height (CHW), at the size it was run at. */
 export interface AnnotatorOutput {
   data: Float32Array;
   channels: number;
@@ -67,7 +66,8 @@ function planes(dims: number[], file: string): [number, number, number] {
  * 0…1 (any further normalisation is part of the exported graph); fixed H, W are honoured by
  * resizing the photo, dynamic ones get the photo's size rounded to multiples of 64; the first
  * output is read — 1 channel for depth, lineart and soft edge, 150 ADE20K logits for segmentation —
- * and resampled (bilinear) back to the photo's size.
+ * at the size the model made it (the caller resizes the finished condition, which for
+ * segmentation is far cheaper than resampling 150 logit planes).
  */
 export async function runAnnotator(type: AnnotatorType, image: RgbImage, options: AnnotatorOptions = {}): Promise<AnnotatorOutput> {
   const file = annotatorFile(options.modelsDir ?? '.', type);
@@ -92,15 +92,7 @@ export async function runAnnotator(type: AnnotatorType, image: RgbImage, options
         { file, channels },
       );
     }
-    if (w === image.width && h === image.height) return { data: out.data, channels, width: w, height: h };
-    // resample() works on interleaved (HWC) channels: transpose, resample, transpose back.
-    const hwc = new Float32Array(out.data.length);
-    for (let c = 0; c < channels; c++) for (let i = 0; i < w * h; i++) hwc[i * channels + c] = out.data[c * w * h + i];
-    const resized = resample(hwc, w, h, channels, image.width, image.height, 'triangle');
-    const m = image.width * image.height;
-    const data = new Float32Array(channels * m);
-    for (let c = 0; c < channels; c++) for (let i = 0; i < m; i++) data[c * m + i] = resized[i * channels + c];
-    return { data, channels, width: image.width, height: image.height };
+    return { data: out.data, channels, width: w, height: h };
   } finally {
     await session.dispose();
     if (!options.runtime) await runtime.dispose();

@@ -49,7 +49,8 @@ export function msSsim(a: ArrayLike<number>, b: ArrayLike<number>, width: number
     throw badArgument(`MS-SSIM needs images of at least ${windowSize}×${windowSize} pixels, got ${width}×${height}.`, { width, height });
   }
   const weights = MS_SSIM_WEIGHTS.slice(0, scales);
-  const total = weights.reduce((s, w) => s + w, 0);
+  // The published weights as they are for 5 scales (they sum to 1.0001); fewer renormalised to 1.
+  const total = scales === MS_SSIM_WEIGHTS.length ? 1 : weights.reduce((s, w) => s + w, 0);
   let x: { data: ArrayLike<number>; width: number; height: number } = { data: a, width, height };
   let y: { data: ArrayLike<number>; width: number; height: number } = { data: b, width, height };
   let result = 1;
