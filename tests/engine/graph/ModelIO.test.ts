@@ -116,3 +116,39 @@ describe('valueShape', () => {
     expect(valueShape(model.graph.output[0])).toEqual(['batch', 32]);
   });
 });
+
+describe('models over 2 GB', () => {
+  it('reads and runs a tensor stored past the 2 GiB mark of a (sparse) weights file', async () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'model.onnx');
+    const { model, w, bias } = linearModel();
+    saveModel(model, file, { externalData: { location: 'weights.pb', threshold: 128 } });
+    const loaded = loadModel(file);
+    const wt = loaded.model.graph.initializer.find((t) => t.name === 'proj.weight')!;
+    const bytes = Buffer.from(tensorArray(wt, loaded.dir).buffer as ArrayBuffer);
+    // Move the weight to offset 2^31 + 4096 of a 2.2 GB sparse file (no real disk use).
+    const big = path.join(dir, 'big.pb');
+    const offset = 2 ** 31 + 4096;
+    const fd = fs.openSync(big, 'w');
+    fs.writeSync(fd, bytes, 0, bytes.length, offset);
+    fs.ftruncateSync(fd, offset + bytes.length + 100 * 2 ** 20);
+    fs.closeSync(fd);
+    wt.externalData = [
+      { key: 'location', value: 'big.pb' },
+      { key: 'offset', value: String(offset) },
+      { key: 'length', value: String(bytes.length) },
+    ];
+    saveModel(loaded.model, file);
+    const again = loadModel(file);
+    const wt2 = again.model.graph.initializer.find((t) => t.name === 'proj.weight')!;
+    expect(Array.from(tensorArray(wt2, again.dir) as Float32Array)).toEqual(Array.from(w));
+
+    const session = await ort.InferenceSession.create(file);
+    const xv = Float32Array.from({ length: 64 }, (_, i) => (i % 5) - 2);
+    const { y } = await session.run({ x: new ort.Tensor('float32', xv, [1, 64]) });
+    const ref = reference(xv, w, bias);
+    for (let j = 0; j < 32; j++) expect((y.data as Float32Array)[j]).toBeCloseTo(ref[j], 4);
+    await session.release();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
