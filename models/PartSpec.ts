@@ -9,6 +9,8 @@ export interface PartSpec {
   /** `optimum`: optimum-exporter I/O; `torch`: diffusers' torch.onnx conversion script I/O and prefixed node names. */
   variant: 'optimum' | 'torch';
   inpainting: boolean;
+  /** A UNet with ControlNet residual inputs (12 down + mid), as ControlNet-ready exports have. */
+  controlResidualInputs?: boolean;
 }
 
 export interface BuiltPart {

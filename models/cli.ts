@@ -1,12 +1,12 @@
 /**
- * npm run models -- tiny|full --out DIR [--seed N] [--variant optimum|torch] [--fp16] [--inpainting] [--force]
+ * npm run models -- tiny|full --out DIR [--seed N] [--variant optimum|torch] [--fp16] [--inpainting] [--control-residual-inputs] [--force]
  */
 import { badArgument } from '../main/engine/errors';
 import { parseCliArgs, runCli } from '../main/cli/cliUtil';
 import { generateModelFolder, type ModelVariant } from './generate';
 import { presets, type PresetName } from './presets';
 
-const USAGE = `Usage: npm run models -- tiny|full --out DIR [--seed N] [--variant optimum|torch] [--fp16] [--inpainting] [--force]
+const USAGE = `Usage: npm run models -- tiny|full --out DIR [--seed N] [--variant optimum|torch] [--fp16] [--inpainting] [--control-residual-inputs] [--force]
 Writes a diffusers ONNX Stable Diffusion 1.5 folder with random weights (a test model: it draws
 noise, not pictures). tiny: small widths, a few MB, under a second. full: SD1.5 sizes, about 4 GB
 of float32 weights (2 GB with --fp16) and several minutes.
@@ -15,6 +15,8 @@ of float32 weights (2 GB with --fp16) and several minutes.
   --seed N           weight seed, 0..4294967295 [0]
   --fp16             float16 weights, inputs and outputs
   --inpainting       9-channel UNet input (OnnxStableDiffusionInpaintPipeline)
+  --control-residual-inputs
+                     a UNet that also takes ControlNet residuals (12 down + mid inputs)
   --force            replace DIR if it already has files`;
 
 function parseSeed(text: string | undefined): number | undefined {
@@ -30,6 +32,7 @@ async function main(): Promise<void> {
     variant: { type: 'string' },
     fp16: { type: 'boolean' },
     inpainting: { type: 'boolean' },
+    'control-residual-inputs': { type: 'boolean' },
     force: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -48,6 +51,7 @@ async function main(): Promise<void> {
     variant: values.variant as ModelVariant | undefined,
     fp16: values.fp16,
     inpainting: values.inpainting,
+    controlResidualInputs: values['control-residual-inputs'],
     overwrite: values.force,
     onProgress: ({ part, done, total }) => {
       if (part !== 'done') process.stderr.write(`[${done + 1}/${total}] ${part === 'files' ? 'tokenizer, scheduler, model_index.json' : part}\n`);

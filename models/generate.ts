@@ -33,6 +33,8 @@ export interface GenerateOptions {
   fp16?: boolean;
   /** A 9-channel UNet input (latents, mask, masked-image latents). */
   inpainting?: boolean;
+  /** A UNet that also takes ControlNet residuals (12 down + mid inputs), as ControlNet-ready exports do. */
+  controlResidualInputs?: boolean;
   overwrite?: boolean;
   onProgress?: (event: GenerateProgress) => void;
   /** Folder with the CLIP vocab.json and merges.txt (default: models/assets/clip-tokenizer). */
@@ -52,6 +54,7 @@ export interface GeneratedModelInfo {
   variant: ModelVariant;
   fp16: boolean;
   inpainting: boolean;
+  controlResidualInputs: boolean;
   seed: number;
   generatorVersion: number;
   /** Trainable scalars per component folder. */
@@ -119,7 +122,8 @@ export function isGeneratedModelComplete(dir: string, opts: Omit<GenerateOptions
     tag.seed !== want.seed ||
     tag.variant !== want.variant ||
     tag.fp16 !== want.fp16 ||
-    tag.inpainting !== want.inpainting
+    tag.inpainting !== want.inpainting ||
+    (tag.controlResidualInputs ?? false) !== want.controlResidualInputs
   ) {
     return false;
   }
@@ -149,6 +153,7 @@ function resolveOptions(opts: GenerateOptions): ResolvedOptions {
     variant,
     fp16: opts.fp16 ?? false,
     inpainting: opts.inpainting ?? false,
+    controlResidualInputs: opts.controlResidualInputs ?? false,
     overwrite: opts.overwrite ?? false,
     onProgress: opts.onProgress,
     tokenizerAssets: opts.tokenizerAssets,
@@ -204,6 +209,7 @@ export async function generateModelFolder(options: GenerateOptions): Promise<Gen
     fp16: opts.fp16,
     variant: opts.variant,
     inpainting: opts.inpainting,
+    controlResidualInputs: opts.controlResidualInputs,
   };
   const parts = components(opts.variant);
   const total = parts.length + 1;
@@ -244,6 +250,7 @@ export async function generateModelFolder(options: GenerateOptions): Promise<Gen
     variant: opts.variant,
     fp16: opts.fp16,
     inpainting: opts.inpainting,
+    controlResidualInputs: opts.controlResidualInputs,
     seed: opts.seed,
     generatorVersion: GENERATOR_VERSION,
     parameters,
@@ -325,6 +332,8 @@ function modelIndex(opts: ResolvedOptions): Record<string, unknown> {
       variant: opts.variant,
       fp16: opts.fp16,
       inpainting: opts.inpainting,
+      // Only when set, so folders written before the option existed keep their bytes.
+      ...(opts.controlResidualInputs ? { controlResidualInputs: true } : {}),
     },
   };
 }

@@ -6,10 +6,11 @@
 import { DataType } from '../main/engine/graph/onnx';
 import { ModuleBuilder } from './ModuleBuilder';
 import type { BuiltPart, PartSpec } from './PartSpec';
+import type { ModelPreset } from './presets';
 import { resnetBlock2D } from './resnetBlock2D';
 import { transformer2D } from './transformer2D';
 
-interface Skip {
+export interface Skip {
   value: string;
   channels: number;
 }
@@ -26,12 +27,88 @@ function timeProjection(m: ModuleBuilder, t: string, dim: number): string {
   return m.floatType === DataType.FLOAT ? emb : m.op('Cast', [emb], { to: m.floatType });
 }
 
+/** The UNet's time embedding, residual layers and transformer layers, shared with the ControlNet. */
+export interface UnetLayers {
+  temb: string;
+  timeDim: number;
+  resnet: (x: string, cin: number, cout: number) => string;
+  attention: (x: string, channels: number) => string;
+}
+
+/**
+ * timesteps.expand(sample.shape[0]) → time_proj → time_embedding (Linear, SiLU, Linear), and the
+ * resnet / transformer builders that read its output and the text context.
+ */
+export function unetLayers(m: ModuleBuilder, p: ModelPreset['unet'], sample: string, timestep: string, context: string): UnetLayers {
+  const [c0] = p.blockOutChannels;
+  const timeDim = 4 * c0;
+  const groups = p.normGroups;
+  // timesteps.expand(sample.shape[0]): one timestep for the whole batch is allowed.
+  const t = m.op('Expand', [m.op('Cast', [timestep], { to: DataType.FLOAT }), m.dim(sample, 0)]);
+  const tProj = m.scope('time_proj', () => timeProjection(m, t, c0));
+  const temb = m.scope('time_embedding', () => {
+    const h = m.scope('linear_1', () => m.linear(tProj, c0, timeDim));
+    const a = m.scope('act', () => m.silu(h));
+    return m.scope('linear_2', () => m.linear(a, timeDim, timeDim));
+  });
+  return {
+    temb,
+    timeDim,
+    resnet: (x, cin, cout) => resnetBlock2D(m, x, cin, cout, { groups, eps: 1e-5, temb: { value: temb, channels: timeDim } }),
+    attention: (x, channels) => transformer2D(m, x, channels, { groups, heads: p.heads, context, crossDim: p.crossAttentionDim }),
+  };
+}
+
+/** The encoder half: down_blocks and mid_block from conv_in's output `h`. */
+export interface UnetEncoderOutput {
+  /** diffusers' down_block_res_samples: conv_in, each down resnet/attention output, each downsampler (12 for SD1.5). */
+  skips: Skip[];
+  /** mid_block's output. */
+  h: string;
+  channels: number;
+}
+
+export function unetEncoder(m: ModuleBuilder, p: ModelPreset['unet'], layers: UnetLayers, convIn: string): UnetEncoderOutput {
+  const { resnet, attention } = layers;
+  let h = convIn;
+  let channels = p.blockOutChannels[0];
+  const skips: Skip[] = [{ value: h, channels }];
+
+  p.blockOutChannels.forEach((cout, i) => {
+    const last = i === p.blockOutChannels.length - 1;
+    m.scope(`down_blocks.${i}`, () => {
+      for (let j = 0; j < p.layersPerBlock; j++) {
+        h = m.scope(`resnets.${j}`, () => resnet(h, channels, cout));
+        channels = cout;
+        if (!last) h = m.scope(`attentions.${j}`, () => attention(h, cout));
+        skips.push({ value: h, channels });
+      }
+      if (!last) {
+        h = m.scope('downsamplers.0', () => m.scope('conv', () => m.conv2d(h, cout, cout, 3, { stride: 2, pad: 1 })));
+        skips.push({ value: h, channels });
+      }
+    });
+  });
+
+  m.scope('mid_block', () => {
+    h = m.scope('resnets.0', () => resnet(h, channels, channels));
+    h = m.scope('attentions.0', () => attention(h, channels));
+    h = m.scope('resnets.1', () => resnet(h, channels, channels));
+  });
+  return { skips, h, channels };
+}
+
+/** Names of the residual inputs of a UNet exported with ControlNet residual inputs, per variant. */
+export function unetResidualInputNames(variant: PartSpec['variant']): { down: string[]; mid: string } {
+  const down = Array.from({ length: 12 }, (_, i) => (variant === 'torch' ? `down_block_additional_residual_${i}` : `down_block_${i}_additional_residual`));
+  return { down, mid: 'mid_block_additional_residual' };
+}
+
 export function buildUnet(spec: PartSpec): BuiltPart {
   const torch = spec.variant === 'torch';
   const m = new ModuleBuilder({ opset: torch ? 14 : 17, seed: spec.seed, fp16: spec.fp16, nodePrefix: torch ? 'u' : undefined });
   const p = spec.preset.unet;
   const [c0] = p.blockOutChannels;
-  const timeDim = 4 * c0;
   const groups = p.normGroups;
   const inChannels = spec.inpainting ? 9 : 4;
   const batchDim = torch ? 'batch' : 'batch_size';
@@ -40,46 +117,26 @@ export function buildUnet(spec: PartSpec): BuiltPart {
   const sample = m.g.input('sample', f, [batchDim, inChannels, 'height', 'width']);
   const timestep = m.g.input('timestep', torch ? f : DataType.INT64, [torch ? 'batch' : 'steps']);
   const context = m.g.input('encoder_hidden_states', f, [batchDim, torch ? 'sequence' : 'sequence_length', p.crossAttentionDim]);
+  const residualInputs = spec.controlResidualInputs ? unetResidualInputNames(spec.variant) : undefined;
 
   const out = m.root(() => {
-    // timesteps.expand(sample.shape[0]): one timestep for the whole batch is allowed.
-    const t = m.op('Expand', [m.op('Cast', [timestep], { to: DataType.FLOAT }), m.dim(sample, 0)]);
-    const tProj = m.scope('time_proj', () => timeProjection(m, t, c0));
-    const temb = m.scope('time_embedding', () => {
-      const h = m.scope('linear_1', () => m.linear(tProj, c0, timeDim));
-      const a = m.scope('act', () => m.silu(h));
-      return m.scope('linear_2', () => m.linear(a, timeDim, timeDim));
-    });
-    const resnet = (x: string, cin: number, cout: number) =>
-      resnetBlock2D(m, x, cin, cout, { groups, eps: 1e-5, temb: { value: temb, channels: timeDim } });
-    const attention = (x: string, channels: number) =>
-      transformer2D(m, x, channels, { groups, heads: p.heads, context, crossDim: p.crossAttentionDim });
+    const layers = unetLayers(m, p, sample, timestep, context);
+    const { resnet, attention } = layers;
+    const convIn = m.scope('conv_in', () => m.conv2d(sample, inChannels, c0, 3));
+    const encoded = unetEncoder(m, p, layers, convIn);
+    const skips = encoded.skips;
+    let { h, channels } = encoded;
 
-    let h = m.scope('conv_in', () => m.conv2d(sample, inChannels, c0, 3));
-    const skips: Skip[] = [{ value: h, channels: c0 }];
-    let channels = c0;
-
-    p.blockOutChannels.forEach((cout, i) => {
-      const last = i === p.blockOutChannels.length - 1;
-      m.scope(`down_blocks.${i}`, () => {
-        for (let j = 0; j < p.layersPerBlock; j++) {
-          h = m.scope(`resnets.${j}`, () => resnet(h, channels, cout));
-          channels = cout;
-          if (!last) h = m.scope(`attentions.${j}`, () => attention(h, cout));
-          skips.push({ value: h, channels });
-        }
-        if (!last) {
-          h = m.scope('downsamplers.0', () => m.scope('conv', () => m.conv2d(h, cout, cout, 3, { stride: 2, pad: 1 })));
-          skips.push({ value: h, channels });
-        }
+    if (residualInputs) {
+      // diffusers adds a ControlNet's residuals to every down_block_res_sample and to the mid-block
+      // output before the up blocks read them (UNet2DConditionModel.forward).
+      skips.forEach((skip, i) => {
+        const name = m.g.input(residualInputs.down[i], f, [batchDim, skip.channels, `${residualInputs.down[i]}_height`, `${residualInputs.down[i]}_width`]);
+        skip.value = m.op('Add', [skip.value, name]);
       });
-    });
-
-    m.scope('mid_block', () => {
-      h = m.scope('resnets.0', () => resnet(h, channels, channels));
-      h = m.scope('attentions.0', () => attention(h, channels));
-      h = m.scope('resnets.1', () => resnet(h, channels, channels));
-    });
+      const mid = m.g.input(residualInputs.mid, f, [batchDim, channels, `${residualInputs.mid}_height`, `${residualInputs.mid}_width`]);
+      h = m.op('Add', [h, mid]);
+    }
 
     const reversed = [...p.blockOutChannels].reverse();
     reversed.forEach((cout, i) => {
