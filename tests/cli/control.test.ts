@@ -1,0 +1,88 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadImage } from '../../main/engine/image/loadImage';
+import { savePng } from '../../main/engine/image/savePng';
+import { testAnnotatorsDir } from '../../models/annotators/generate';
+
+const ROOT = process.cwd();
+
+function control(...args: string[]) {
+  const r = spawnSync('npx', ['tsx', 'main/cli/control.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function expectOneLineError(stderr: string, mentions: string | RegExp): void {
+  const lines = stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^control: /);
+  expect(lines[0]).toMatch(mentions);
+  expect(stderr).not.toMatch(/\n\s+at /);
+}
+
+function lastJson(stdout: string): Record<string, unknown> {
+  const lines = stdout.trimEnd().split('\n');
+  return JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
+}
+
+describe('npm run control', () => {
+  let dir: string;
+  let square: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'pentimento-control-cli-'));
+    square = path.join(dir, 'square.png');
+    // A bright 40×40 square on a dark 96×80 photo.
+    const rgb = new Uint8Array(96 * 80 * 3);
+    for (let y = 0; y < 80; y++) for (let x = 0; x < 96; x++) rgb.fill(x >= 28 && x < 68 && y >= 20 && y < 60 ? 230 : 15, (y * 96 + x) * 3, (y * 96 + x) * 3 + 3);
+    await savePng(square, rgb, 96, 80);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('extracts canny edges at the generation size, and scores them against themselves as F1 1', async () => {
+    const out = path.join(dir, 'canny.png');
+    const r = control('extract', '--type', 'canny', '--image', square, '--out', out, '--resolution', '128');
+    expect(r.code, r.stderr).toBe(0);
+    const edges = await loadImage(out);
+    // 96×80 → long side 128 → 128 × 106.7 → 128×128 after rounding to multiples of 64.
+    expect([edges.width, edges.height]).toEqual([128, 128]);
+    expect(new Set(edges.rgb)).toEqual(new Set([0, 255]));
+
+    const s = control('score', '--type', 'canny', '--image', out, '--condition', out, '--extracted', '--json');
+    expect(s.code, s.stderr).toBe(0);
+    expect(lastJson(s.stdout)).toEqual({ score: 1, metric: 'f1', higherIsBetter: true });
+  });
+
+  it('scores a result by re-extracting the condition with an annotator (depth RMSE, 0 for the same photo)', () => {
+    const modelsDir = testAnnotatorsDir();
+    const out = path.join(dir, 'depth.png');
+    const e = control('extract', '--type', 'depth', '--image', square, '--out', out, '--models', modelsDir, '--provider', 'cpu');
+    expect(e.code, e.stderr).toBe(0);
+    const s = control('score', '--type', 'depth', '--image', square, '--condition', out, '--models', modelsDir, '--provider', 'cpu', '--json');
+    expect(s.code, s.stderr).toBe(0);
+    expect(s.stdout).toMatch(/^rmse \d+\.\d{4} \(lower is better\)$/m);
+    const json = lastJson(s.stdout);
+    expect(json.metric).toBe('rmse');
+    expect(json.higherIsBetter).toBe(false);
+    // The PNG holds the 8-bit condition losslessly, and the same photo re-extracts to the same map.
+    expect(json.score).toBe(0);
+  });
+
+  it('fails with one line and exit 2, writing nothing, when an annotator is missing', () => {
+    const out = path.join(dir, 'seg.png');
+    const r = control('extract', '--type', 'seg', '--image', square, '--out', out, '--models', path.join(dir, 'no-models'));
+    expect(r.code).toBe(2);
+    expectOneLineError(r.stderr, /annotators\/seg\.onnx.*ADE20K/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('rejects an unknown type and a missing flag with one line and exit 2', () => {
+    const bad = control('extract', '--type', 'normals', '--image', square, '--out', path.join(dir, 'x.png'));
+    expect(bad.code).toBe(2);
+    expectOneLineError(bad.stderr, /Unknown condition type "normals"; use one of canny, depth/);
+    const missing = control('score', '--type', 'lineart', '--image', square);
+    expect(missing.code).toBe(2);
+    expectOneLineError(missing.stderr, /score needs --condition/);
+  });
+});
