@@ -34,7 +34,10 @@ export function windowTaps(window: SsimWindow): Float64Array {
   const r = (size - 1) / 2;
   const taps = new Float64Array(size);
   let sum = 0;
-  for (let k = -r; k <= r; k++) sum += taps[k + r] = Math.exp(-(k * k) / (2 * sigma * sigma));
+  for (let k = -r; k <= r; k++) {
+    taps[k + r] = Math.exp(-(k * k) / (2 * sigma * sigma));
+    sum += taps[k + r];
+  }
   for (let i = 0; i < size; i++) taps[i] /= sum;
   return taps;
 }
