@@ -1,444 +1,710 @@
 import {
+  ActionIcon,
   Alert,
+  AppShell,
+  Badge,
+  Box,
   Button,
-  Container,
-  Grid,
+  Divider,
   Group,
-  NumberInput,
-  Paper,
-  Progress,
-  Select,
+  ScrollArea,
+  SegmentedControl,
   Slider,
   Stack,
   Text,
-  Textarea,
   Title,
+  Tooltip,
+  useComputedColorScheme,
+  useMantineColorScheme,
 } from '@mantine/core';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
+import type { GenerateRequest, JobResult, ModelInfo, ProjectResult, ProjectState, ProjectSummary, TokenCount } from '../../main/contract/contract';
 import type { ErrorData } from '../../main/engine/errors';
-import type { GenerateRequest, JobResult, ModelInfo, SchedulerName, TokenCount } from '../../main/contract/contract';
 import { asErrorData } from './api/asErrorData';
 import { base64ToBytes, bytesToBase64 } from './api/base64';
 import { engineApi, hasNativeDialogs } from './api/engineApi';
+import { CanvasToolbar } from './components/CanvasToolbar';
+import { CanvasView, type CanvasImage } from './components/CanvasView';
+import { ControlsPanel } from './components/ControlsPanel';
 import { ModelBadge } from './components/ModelBadge';
-import { PhotoMaskEditor } from './components/PhotoMaskEditor';
-import { MaskBrush } from './editor/MaskBrush';
-import { MaskRaster } from './editor/MaskRaster';
-import { maskToPng } from './editor/maskToPng';
+import { PendingModePanel } from './components/PendingModePanel';
+import { ProjectsMenu } from './components/ProjectsMenu';
+import { QueuePanel } from './components/QueuePanel';
+import { ResultsGallery, type ResultItem } from './components/ResultsGallery';
+import { CanvasController } from './editor/CanvasController';
+import { History, wholeMaskEntry, type EditorDocument, type HistoryEntry } from './editor/History';
+import { EMPTY_QUEUE, isActive, updateJobs, type QueuedJob } from './editor/JobQueue';
+import { maskFromPng, maskToPng } from './editor/maskPng';
+import { MaskRaster, type BrushMode } from './editor/MaskRaster';
+import { loadSettings, randomSeed, saveSettings, settingsFromParameters, type EditorMode, type Settings } from './editor/settings';
 
 interface Photo {
-  base64: string;
   name: string;
+  /** The project's working photo (upright PNG): what the mask is painted over and the engine gets. */
+  pngBase64: string;
   url: string;
   width: number;
   height: number;
 }
 
-interface Job {
-  id?: string;
-  step: number;
-  totalSteps: number;
-  previewUrl?: string;
-}
-
-interface Result {
-  url: string;
-  pngBase64: string;
-  seed?: number;
-  steps?: number;
-}
-
-const SCHEDULERS: { value: SchedulerName; label: string }[] = [
-  { value: 'ddim', label: 'DDIM' },
-  { value: 'euler', label: 'Euler' },
-  { value: 'euler-a', label: 'Euler ancestral' },
-  { value: 'dpmpp-2m', label: 'DPM++ 2M' },
+const LAST_PROJECT_KEY = 'pentimento.lastProject';
+const HISTORY_VERSION = 1;
+const MODES: { value: EditorMode; label: string }[] = [
+  { value: 'edit', label: 'Edit photo' },
+  { value: 'generate', label: 'Generate' },
+  { value: 'structure', label: 'Structure' },
+  { value: 'personalize', label: 'Personalize' },
 ];
 
-const pngUrl = (pngBase64: string) => `data:image/png;base64,${pngBase64}`;
+const pngUrl = (pngBase64: string) => URL.createObjectURL(new Blob([base64ToBytes(pngBase64)], { type: 'image/png' }));
 
-/** Decodes the photo in the page (to size the mask) and keeps its bytes for the engine. */
-async function loadPhoto(base64: string, name: string): Promise<Photo> {
-  const url = URL.createObjectURL(new Blob([base64ToBytes(base64)]));
-  const image = new Image();
-  image.src = url;
-  try {
-    await image.decode();
-  } catch {
-    URL.revokeObjectURL(url);
-    throw { code: 'BAD_IMAGE', message: `${name} could not be displayed; open a PNG, JPEG or WebP image.` } satisfies ErrorData;
-  }
-  return { base64, name, url, width: image.naturalWidth, height: image.naturalHeight };
-}
+const toItem = (r: ProjectResult, number: number): ResultItem => ({
+  id: r.id,
+  url: pngUrl(r.image.pngBase64),
+  pngBase64: r.image.pngBase64,
+  width: r.image.width,
+  height: r.image.height,
+  parameters: r.parameters,
+  createdAt: r.createdAt,
+  number,
+});
+
+const isTyping = (target: EventTarget | null) =>
+  target instanceof HTMLElement && target.closest('input, textarea, select, [contenteditable="true"]') !== null;
 
 export function App() {
+  const [settings, setSettings] = useState<Settings>(() => loadSettings(window.localStorage));
+  const update = useCallback((patch: Partial<Settings>) => setSettings((s) => ({ ...s, ...patch })), []);
+  useEffect(() => saveSettings(window.localStorage, settings), [settings]);
+  const settingsRef = useRef(settings);
+  settingsRef.current = settings;
+
   const [model, setModel] = useState<ModelInfo | null>(null);
-  const [photo, setPhoto] = useState<Photo | null>(null);
-  const [brush, setBrush] = useState<MaskBrush | null>(null);
-  const [brushSize, setBrushSize] = useState(40);
-  const [maskRevision, setMaskRevision] = useState(0);
-  const [prompt, setPrompt] = useState('');
-  const [negativePrompt, setNegativePrompt] = useState('');
   const [tokens, setTokens] = useState<TokenCount | null>(null);
-  const [steps, setSteps] = useState<number>(20);
-  const [guidance, setGuidance] = useState<number>(7.5);
-  const [strength, setStrength] = useState<number>(0.75);
-  const [seed, setSeed] = useState<number>(1234);
-  const [scheduler, setScheduler] = useState<SchedulerName>('ddim');
-  const [job, setJob] = useState<Job | null>(null);
-  const [result, setResult] = useState<Result | null>(null);
   const [error, setError] = useState<ErrorData | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [project, setProject] = useState<ProjectSummary | null>(null);
+  const [photo, setPhoto] = useState<Photo | null>(null);
+  const [controller, setController] = useState<CanvasController | null>(null);
+  const [results, setResults] = useState<ResultItem[]>([]);
+  const [queue, dispatchJob] = useReducer(updateJobs, EMPTY_QUEUE);
+  const [dismissed, setDismissed] = useState<Set<number>>(new Set());
+  const [tool, setTool] = useState<BrushMode>('brush');
+  const [view, setView] = useState<'mask' | 'compare'>('mask');
+  const [selectedId, setSelectedId] = useState<string | null>(null);
+  const [comparePosition, setComparePosition] = useState(50);
+  const [revision, bump] = useReducer((n: number) => n + 1, 0);
+  const [pendingSaves, setPendingSaves] = useState(0);
+  const [saveFailed, setSaveFailed] = useState(false);
+  const [dragging, setDragging] = useState(false);
+
+  const history = useRef(new History()).current;
+  const hidden = useRef(new Set<string>());
+  const projectRef = useRef(project);
+  projectRef.current = project;
+  const controllerRef = useRef(controller);
+  controllerRef.current = controller;
+  const nextLocalId = useRef(1);
   const fileInput = useRef<HTMLInputElement>(null);
-  const jobRef = useRef<Job | null>(null);
-  jobRef.current = job;
 
   const fail = useCallback((e: unknown) => setError(asErrorData(e)), []);
 
-  useEffect(() => {
-    engineApi.getModelInfo().then(setModel, fail);
-  }, [fail]);
-
-  // Events may name a job before generate() has told us its id; adopt the first one then.
-  const isCurrentJob = (jobId: string) => {
-    const current = jobRef.current;
-    if (!current) return false;
-    if (!current.id) current.id = jobId;
-    return current.id === jobId;
-  };
-
-  useEffect(() => {
-    const offProgress = engineApi.on('progress', (p) => {
-      if (!isCurrentJob(p.jobId)) return;
-      setJob({ id: p.jobId, step: p.step, totalSteps: p.totalSteps, previewUrl: p.preview && pngUrl(p.preview.pngBase64) });
+  // Saves run in order; a failure is shown, and the next save tries again.
+  const saving = useRef(Promise.resolve());
+  const persist = useCallback(
+    (work: (projectId: string) => Promise<unknown>) => {
+      const p = projectRef.current;
+      if (!p) return;
+      setPendingSaves((n) => n + 1);
+      saving.current = saving.current
+        .then(() => work(p.id))
+        .then(
+          () => setSaveFailed(false),
+          (e: unknown) => {
+            setSaveFailed(true);
+            fail(e);
+          },
+        )
+        .finally(() => setPendingSaves((n) => n - 1));
+    },
+    [fail],
+  );
+  const maskDirty = useRef(false);
+  const persistMask = useCallback(() => {
+    const c = controllerRef.current;
+    if (!c) return;
+    // Coalesces a burst of strokes into one write of the latest mask.
+    if (maskDirty.current) return;
+    maskDirty.current = true;
+    persist(async (projectId) => {
+      maskDirty.current = false;
+      await engineApi.saveMask({ projectId, mask: { base64: await maskToPng(c.mask) } });
     });
-    const offResult = engineApi.on('result', (r: JobResult) => {
-      if (!isCurrentJob(r.jobId)) return;
-      setJob(null);
-      const p = r.parameters as { seed?: number; steps?: number };
-      setResult({ url: pngUrl(r.image.pngBase64), pngBase64: r.image.pngBase64, seed: p.seed, steps: p.steps });
-    });
-    const offFailed = engineApi.on('failed', ({ jobId, error: e }) => {
-      if (!isCurrentJob(jobId)) return;
-      setJob(null);
-      if (e.code === 'CANCELLED') setNotice('Generation cancelled.');
-      else setError(e);
-    });
-    return () => {
-      offProgress();
-      offResult();
-      offFailed();
-    };
-  }, []);
+  }, [persist]);
+  const persistHistory = useCallback(() => {
+    const doc = { version: HISTORY_VERSION, hiddenResultIds: [...hidden.current], applied: history.appliedLabels };
+    persist((projectId) => engineApi.saveHistory({ projectId, history: doc }));
+  }, [persist, history]);
 
-  useEffect(() => {
-    let stale = false;
-    const timer = setTimeout(() => {
-      engineApi.countTokens({ text: prompt }).then((t) => !stale && setTokens(t), fail);
-    }, 120);
-    return () => {
-      stale = true;
-      clearTimeout(timer);
-    };
-  }, [prompt, fail]);
+  // ---- projects -------------------------------------------------------------------------------
 
-  useEffect(() => {
-    if (brush) brush.radius = brushSize / 2;
-  }, [brush, brushSize]);
+  const showProject = useCallback(
+    async (state: ProjectState) => {
+      const { project: p } = state;
+      const mask = state.mask ? await maskFromPng(state.mask.pngBase64, p.width, p.height) : new MaskRaster(p.width, p.height);
+      const s = settingsRef.current;
+      const c = new CanvasController(mask, { radius: s.brushSize / 2, hardness: s.hardness, mode: 'brush' });
+      const saved = state.history?.hiddenResultIds;
+      hidden.current = new Set(Array.isArray(saved) ? saved.filter((v): v is string => typeof v === 'string') : []);
+      history.clear();
+      const items = state.results.map((r, i) => toItem(r, i + 1));
+      setPhoto((old) => {
+        if (old) URL.revokeObjectURL(old.url);
+        return { name: p.name, pngBase64: state.photo.pngBase64, url: pngUrl(state.photo.pngBase64), width: p.width, height: p.height };
+      });
+      setResults((old) => {
+        for (const r of old) URL.revokeObjectURL(r.url);
+        return items;
+      });
+      setSelectedId([...items].reverse().find((r) => !hidden.current.has(r.id))?.id ?? null);
+      setView('mask');
+      setProject(p);
+      projectRef.current = p;
+      setController(c);
+      controllerRef.current = c;
+      bump();
+      window.localStorage.setItem(LAST_PROJECT_KEY, p.id);
+    },
+    [history],
+  );
 
-  const openPhoto = useCallback(
-    async (base64: string, name: string) => {
+  const openProject = useCallback(
+    async (projectId: string) => {
       try {
-        const loaded = await loadPhoto(base64, name);
-        setPhoto((old) => {
-          if (old) URL.revokeObjectURL(old.url);
-          return loaded;
-        });
-        setBrush(new MaskBrush(new MaskRaster(loaded.width, loaded.height), brushSize / 2));
-        setMaskRevision((r) => r + 1);
+        await showProject(await engineApi.openProject({ projectId }));
         setError(null);
       } catch (e) {
         fail(e);
       }
     },
-    [brushSize, fail],
+    [showProject, fail],
+  );
+
+  const openImage = useCallback(
+    async (base64: string, name: string) => {
+      try {
+        await showProject(await engineApi.createProject({ image: { base64, name } }));
+        if (settingsRef.current.mode !== 'edit') update({ mode: 'edit' });
+        setError(null);
+        setNotice(null);
+      } catch (e) {
+        fail(e);
+      }
+    },
+    [showProject, fail, update],
   );
 
   const openFile = useCallback(
-    async (file: File) => openPhoto(bytesToBase64(new Uint8Array(await file.arrayBuffer())), file.name),
-    [openPhoto],
+    async (file: File) => {
+      if (file.type && !file.type.startsWith('image/')) {
+        setError({ code: 'BAD_IMAGE', message: `${file.name} is not an image; open a PNG, JPEG, WebP, TIFF, AVIF or GIF file.` });
+        return;
+      }
+      await openImage(bytesToBase64(new Uint8Array(await file.arrayBuffer())), file.name || 'Pasted image.png');
+    },
+    [openImage],
   );
 
-  const onOpenClick = async () => {
-    if (hasNativeDialogs) {
+  // The model, then the last project (or the newest one) on start.
+  useEffect(() => {
+    engineApi.getModelInfo().then(setModel, fail);
+    let cancelled = false;
+    engineApi.listProjects().then((list) => {
+      if (cancelled || list.length === 0 || projectRef.current) return;
+      const last = window.localStorage.getItem(LAST_PROJECT_KEY);
+      void openProject(list.find((p) => p.id === last)?.id ?? list[0].id);
+    }, fail);
+    return () => {
+      cancelled = true;
+    };
+  }, [fail, openProject]);
+
+  // ---- history ----------------------------------------------------------------------------------
+
+  const doc = (): EditorDocument => ({ mask: controllerRef.current?.mask ?? new MaskRaster(1, 1), hiddenResultIds: hidden.current });
+
+  const afterHistory = useCallback(
+    (entry: HistoryEntry) => {
+      if (entry.kind === 'mask') persistMask();
+      else {
+        persistHistory();
+        setSelectedId((id) => (id && hidden.current.has(id) ? null : id));
+      }
+      bump();
+    },
+    [persistMask, persistHistory],
+  );
+
+  const record = useCallback(
+    (entry: HistoryEntry) => {
+      history.push(entry);
+      afterHistory(entry);
+    },
+    [history, afterHistory],
+  );
+
+  const undo = useCallback(() => {
+    const entry = history.undo(doc());
+    if (entry) afterHistory(entry);
+  }, [history, afterHistory]);
+  const redo = useCallback(() => {
+    const entry = history.redo(doc());
+    if (entry) afterHistory(entry);
+  }, [history, afterHistory]);
+
+  const wholeMask = (label: string, change: (m: MaskRaster) => void) => {
+    const c = controllerRef.current;
+    if (!c) return;
+    if (label === 'Clear mask' && c.mask.isEmpty()) return;
+    const before = c.mask.snapshot();
+    change(c.mask);
+    record(wholeMaskEntry(label, c.mask, before));
+  };
+
+  useEffect(() => {
+    if (controller) controller.brush.dab = { radius: settings.brushSize / 2, hardness: settings.hardness, mode: tool };
+  }, [controller, settings.brushSize, settings.hardness, tool]);
+
+  // ---- engine events ---------------------------------------------------------------------------
+
+  useEffect(() => {
+    const offProgress = engineApi.on('progress', (progress) => dispatchJob({ type: 'progress', progress }));
+    const offFailed = engineApi.on('failed', ({ jobId, error: e }) => dispatchJob({ type: 'failed', jobId, error: e }));
+    const offResult = engineApi.on('result', (r: JobResult) => {
+      const resultId = r.saved?.resultId ?? `session-${r.jobId}`;
+      dispatchJob({ type: 'result', jobId: r.jobId, resultId });
+      // A result saved into another project (the user switched meanwhile) stays there.
+      if (r.saved && r.saved.projectId !== projectRef.current?.id) return;
+      setResults((old) => {
+        if (old.some((x) => x.id === resultId)) return old;
+        const item: ResultItem = {
+          id: resultId,
+          url: pngUrl(r.image.pngBase64),
+          pngBase64: r.image.pngBase64,
+          width: r.image.width,
+          height: r.image.height,
+          parameters: r.parameters,
+          createdAt: new Date().toISOString(),
+          number: old.length + 1,
+        };
+        return [...old, item];
+      });
+      setSelectedId(resultId);
+      if (settingsRef.current.mode === 'edit' && controllerRef.current) setView('compare');
+      history.push({ kind: 'result', label: 'Result', resultId });
+      persistHistory();
+      bump();
+    });
+    return () => {
+      offProgress();
+      offFailed();
+      offResult();
+    };
+  }, [history, persistHistory]);
+
+  useEffect(() => {
+    let stale = false;
+    const timer = setTimeout(() => {
+      engineApi.countTokens({ text: settings.prompt }).then((t) => !stale && setTokens(t), fail);
+    }, 120);
+    return () => {
+      stale = true;
+      clearTimeout(timer);
+    };
+  }, [settings.prompt, fail]);
+
+  // ---- generate / cancel -----------------------------------------------------------------------
+
+  const maskEmpty = controller ? controller.mask.isEmpty() : true;
+  const mode = settings.mode;
+  const blocked =
+    mode === 'structure' || mode === 'personalize'
+      ? 'This mode is not available yet.'
+      : mode === 'edit' && !photo
+        ? 'Open a photo to edit it, or switch to Generate to make a new picture.'
+        : undefined;
+  const action =
+    mode === 'generate'
+      ? `A new ${settings.width}×${settings.height} picture from the prompt.`
+      : maskEmpty
+        ? 'Re-imagines the whole photo. Paint a mask to change only part of it.'
+        : 'Repaints the masked area (inpainting).';
+
+  const generate = useCallback(async () => {
+    const s = settingsRef.current;
+    const c = controllerRef.current;
+    const p = projectRef.current;
+    if (s.mode !== 'edit' && s.mode !== 'generate') return;
+    if (s.mode === 'edit' && !photo) return;
+    const seed = s.seedMode === 'random' ? randomSeed() : s.seed;
+    if (s.seedMode === 'random') update({ seed });
+    const kind = s.mode === 'generate' ? 'txt2img' : c && !c.mask.isEmpty() ? 'inpaint' : 'img2img';
+    const request: GenerateRequest = {
+      kind,
+      prompt: s.prompt,
+      ...(s.negativePrompt ? { negativePrompt: s.negativePrompt } : {}),
+      steps: s.steps,
+      guidance: s.guidance,
+      seed,
+      scheduler: s.scheduler,
+      ...(p ? { projectId: p.id } : {}),
+    };
+    if (kind === 'txt2img') {
+      request.width = s.width;
+      request.height = s.height;
+    } else {
+      request.image = { base64: photo!.pngBase64, name: photo!.name };
+      request.strength = s.strength;
+      if (kind === 'inpaint') request.mask = { base64: await maskToPng(c!.mask) };
+    }
+    const localId = nextLocalId.current++;
+    dispatchJob({ type: 'submitted', job: { localId, kind, prompt: s.prompt, seed, totalSteps: s.steps } });
+    try {
+      const { jobId } = await engineApi.generate(request);
+      dispatchJob({ type: 'accepted', localId, jobId });
+    } catch (e) {
+      dispatchJob({ type: 'rejected', localId, error: asErrorData(e) });
+    }
+  }, [photo, update]);
+
+  const cancelJob = useCallback(
+    async (job: QueuedJob) => {
+      if (!job.jobId) return;
       try {
-        const chosen = await engineApi.openImage!();
-        if (chosen) await openPhoto(chosen.base64, chosen.name);
+        await engineApi.cancel({ jobId: job.jobId });
       } catch (e) {
         fail(e);
       }
-    } else {
-      fileInput.current?.click();
+    },
+    [fail],
+  );
+  const active = queue.jobs.filter(isActive);
+  // The main Cancel stops the running job, else the newest waiting one.
+  const cancelTarget = active.find((j) => j.status === 'running') ?? active.filter((j) => j.jobId).at(-1);
+
+  // ---- results ---------------------------------------------------------------------------------
+
+  const visibleResults = useMemo(() => results.filter((r) => !hidden.current.has(r.id)), [results, revision]); // eslint-disable-line react-hooks/exhaustive-deps
+  const selected = visibleResults.find((r) => r.id === selectedId) ?? visibleResults.at(-1) ?? null;
+
+  const baseName = (photo?.name ?? project?.name ?? 'pentimento').replace(/\.[^.]+$/, '');
+  const exportResult = async (r: ResultItem) => {
+    const suggestedName = `${baseName}-result-${r.number}.png`;
+    try {
+      if (hasNativeDialogs) {
+        const saved = await engineApi.saveImage!({ pngBase64: r.pngBase64, suggestedName });
+        if (saved.saved) setNotice(`Saved ${saved.path ?? suggestedName}, with its generation parameters.`);
+        return;
+      }
+      const link = document.createElement('a');
+      link.href = URL.createObjectURL(new Blob([base64ToBytes(r.pngBase64)], { type: 'image/png' }));
+      link.download = suggestedName;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+    } catch (e) {
+      fail(e);
     }
   };
+  const copyResult = async (r: ResultItem) => {
+    try {
+      await navigator.clipboard.write([new ClipboardItem({ 'image/png': new Blob([base64ToBytes(r.pngBase64)], { type: 'image/png' }) })]);
+      setNotice(`Copied result ${r.number} to the clipboard.`);
+    } catch (e) {
+      setError({ code: 'IO_ERROR', message: `The clipboard refused the image (${e instanceof Error ? e.message : String(e)}); use Export instead.` });
+    }
+  };
+  const reuse = (r: ResultItem) => {
+    update(settingsFromParameters(r.parameters));
+    setNotice(`Settings of result ${r.number} are back in the controls (seed locked to ${String(r.parameters.seed)}).`);
+  };
 
-  // Dropping a file anywhere opens it (and never lets the page navigate to the file).
+  // ---- window-wide input: shortcuts, drop, paste ------------------------------------------------
+
   useEffect(() => {
+    const keys = (e: KeyboardEvent) => {
+      const mod = e.ctrlKey || e.metaKey;
+      // Ctrl+Enter generates from anywhere, the prompt field included.
+      if (mod && e.key === 'Enter') {
+        e.preventDefault();
+        void generate();
+        return;
+      }
+      if (isTyping(e.target)) return;
+      if (mod && e.key.toLowerCase() === 'z') {
+        e.preventDefault();
+        if (e.shiftKey) redo();
+        else undo();
+      } else if (mod && e.key.toLowerCase() === 'y') {
+        e.preventDefault();
+        redo();
+      } else if (!mod && e.key === 'b') setTool('brush');
+      else if (!mod && e.key === 'e') setTool('eraser');
+      else if (!mod && (e.key === '[' || e.key === ']')) {
+        const s = settingsRef.current.brushSize;
+        update({ brushSize: Math.max(2, Math.min(400, Math.round(e.key === '[' ? s / 1.25 : s * 1.25))) });
+      }
+    };
+    let depth = 0;
+    const enter = (e: DragEvent) => {
+      if (!e.dataTransfer?.types.includes('Files')) return;
+      depth++;
+      setDragging(true);
+    };
+    const leave = () => {
+      depth = Math.max(0, depth - 1);
+      if (depth === 0) setDragging(false);
+    };
     const over = (e: DragEvent) => e.preventDefault();
     const drop = (e: DragEvent) => {
       e.preventDefault();
+      depth = 0;
+      setDragging(false);
       const file = e.dataTransfer?.files[0];
       if (file) void openFile(file);
     };
+    const paste = (e: ClipboardEvent) => {
+      const file = [...(e.clipboardData?.files ?? [])].find((f) => f.type.startsWith('image/'));
+      if (!file) return;
+      e.preventDefault();
+      void openFile(file);
+    };
+    window.addEventListener('keydown', keys);
+    window.addEventListener('dragenter', enter);
+    window.addEventListener('dragleave', leave);
     window.addEventListener('dragover', over);
     window.addEventListener('drop', drop);
+    window.addEventListener('paste', paste);
     return () => {
+      window.removeEventListener('keydown', keys);
+      window.removeEventListener('dragenter', enter);
+      window.removeEventListener('dragleave', leave);
       window.removeEventListener('dragover', over);
       window.removeEventListener('drop', drop);
+      window.removeEventListener('paste', paste);
     };
-  }, [openFile]);
+  }, [generate, undo, redo, openFile, update]);
 
-  const generate = async () => {
-    setError(null);
-    setNotice(null);
-    const maskPainted = brush !== null && !brush.mask.isEmpty();
-    const request: GenerateRequest = {
-      kind: photo ? (maskPainted ? 'inpaint' : 'img2img') : 'txt2img',
-      prompt,
-      negativePrompt: negativePrompt || undefined,
-      steps,
-      guidance,
-      seed,
-      scheduler,
-    };
-    if (photo) {
-      request.image = { base64: photo.base64, name: photo.name };
-      request.strength = strength;
-      if (maskPainted) request.mask = { base64: await maskToPng(brush.mask) };
-    } else {
-      request.width = 512;
-      request.height = 512;
-    }
-    const pending: Job = { step: 0, totalSteps: steps };
-    jobRef.current = pending;
-    setJob(pending);
+  const onOpenClick = async () => {
+    if (!hasNativeDialogs) return fileInput.current?.click();
     try {
-      const { jobId } = await engineApi.generate(request);
-      if (jobRef.current === pending && !pending.id) pending.id = jobId;
-    } catch (e) {
-      jobRef.current = null;
-      setJob(null);
-      fail(e);
-    }
-  };
-
-  const cancel = async () => {
-    const id = jobRef.current?.id;
-    if (!id) return;
-    try {
-      await engineApi.cancel({ jobId: id });
+      const chosen = await engineApi.openImage!();
+      if (chosen) await openImage(chosen.base64, chosen.name);
     } catch (e) {
       fail(e);
     }
   };
 
-  const save = async () => {
-    if (!result) return;
-    const suggestedName = `${(photo?.name ?? 'pentimento').replace(/\.[^.]+$/, '')}-edited.png`;
-    if (hasNativeDialogs) {
-      try {
-        const saved = await engineApi.saveImage!({ pngBase64: result.pngBase64, suggestedName });
-        if (saved.saved) setNotice(`Saved ${saved.path}`);
-      } catch (e) {
-        fail(e);
-      }
-      return;
-    }
-    const link = document.createElement('a');
-    link.href = URL.createObjectURL(new Blob([base64ToBytes(result.pngBase64)], { type: 'image/png' }));
-    link.download = suggestedName;
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
-  };
+  // ---- what the canvas shows -------------------------------------------------------------------
 
-  const afterMaskChange = () => setMaskRevision((r) => r + 1);
-  const running = job !== null;
+  const photoImage: CanvasImage | null = photo ? { url: photo.url, width: photo.width, height: photo.height, alt: `Photo: ${photo.name}` } : null;
+  const generateBase: CanvasImage | null = selected ? { url: selected.url, width: selected.width, height: selected.height, alt: `Shown: result ${selected.number}` } : null;
+  // Generate mode pans and zooms the shown result; its controller's mask is never painted.
+  const generateController = useMemo(
+    () => (generateBase ? new CanvasController(new MaskRaster(generateBase.width, generateBase.height), { radius: 1, hardness: 1, mode: 'brush' }) : null),
+    [generateBase?.url], // eslint-disable-line react-hooks/exhaustive-deps
+  );
+  const editing = mode !== 'generate';
+  const comparing = mode === 'edit' && view === 'compare' && selected !== null;
+  const { toggleColorScheme } = useMantineColorScheme();
+  const colorScheme = useComputedColorScheme('light');
+  const saveLabel = !project ? null : saveFailed ? 'Not saved' : pendingSaves > 0 ? 'Saving…' : 'Saved';
+
+  const jobs = queue.jobs.filter((j) => !dismissed.has(j.localId));
 
   return (
-    <Container size="xl" py="md">
-      <Group justify="space-between" mb="md">
-        <Group>
-          <Title order={2}>Pentimento</Title>
-          <ModelBadge model={model} />
-        </Group>
-        <Button aria-label="Open image" onClick={onOpenClick}>
-          Open image
-        </Button>
-        <input
-          ref={fileInput}
-          type="file"
-          accept="image/*"
-          hidden
-          aria-hidden
-          onChange={(e) => {
-            const file = e.currentTarget.files?.[0];
-            e.currentTarget.value = '';
-            if (file) void openFile(file);
-          }}
-        />
-      </Group>
-
-      {error && (
-        <Alert color="red" title={`Error (${error.code})`} withCloseButton onClose={() => setError(null)} mb="md">
-          {error.message}
-        </Alert>
-      )}
-      {notice && (
-        <Alert color="blue" withCloseButton onClose={() => setNotice(null)} mb="md">
-          {notice}
-        </Alert>
-      )}
-
-      <Grid>
-        <Grid.Col span={{ base: 12, md: 8 }}>
-          <Paper withBorder p="sm">
-            {photo && brush ? (
-              <Stack gap="xs">
-                <PhotoMaskEditor
-                  photoUrl={photo.url}
-                  photoName={photo.name}
-                  brush={brush}
-                  revision={maskRevision}
-                  onStrokeEnd={afterMaskChange}
-                />
-                <Group>
-                  <Text size="sm" w={80}>
-                    Brush size
-                  </Text>
-                  <Slider
-                    style={{ flex: 1 }}
-                    min={2}
-                    max={200}
-                    value={brushSize}
-                    onChange={setBrushSize}
-                    thumbLabel="Brush size"
-                  />
-                  <Button variant="default" size="xs" disabled={!brush.canUndo} onClick={() => (brush.undo(), afterMaskChange())}>
-                    Undo stroke
-                  </Button>
-                  <Button variant="default" size="xs" disabled={!brush.canRedo} onClick={() => (brush.redo(), afterMaskChange())}>
-                    Redo stroke
-                  </Button>
-                  <Button variant="default" size="xs" onClick={() => (brush.clear(), afterMaskChange())}>
-                    Clear mask
-                  </Button>
-                </Group>
-                <Text size="xs" c="dimmed">
-                  {photo.name} · {photo.width}×{photo.height} · paint where the picture should change
-                </Text>
-              </Stack>
-            ) : (
-              <Text c="dimmed" ta="center" py={80}>
-                Open an image or drop one here. Without an image, Generate makes a new picture from the prompt.
+    <AppShell header={{ height: 56 }} navbar={{ width: 340, breakpoint: 'sm' }} aside={{ width: 360, breakpoint: 'md' }} padding="md">
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group gap="sm" wrap="nowrap">
+            <Title order={3} style={{ letterSpacing: -0.5 }}>
+              Pentimento
+            </Title>
+            <ModelBadge model={model} />
+          </Group>
+          <SegmentedControl aria-label="Mode" value={mode} onChange={(v) => update({ mode: v as EditorMode })} data={MODES} />
+          <Group gap="xs" wrap="nowrap">
+            {saveLabel && (
+              <Text size="xs" c={saveFailed ? 'red' : 'dimmed'} data-testid="save-state" aria-live="polite">
+                {saveLabel}
               </Text>
             )}
-          </Paper>
-          {result && (
-            <Paper withBorder p="sm" mt="md">
-              <Stack gap="xs">
-                <img
-                  src={result.url}
-                  alt={`Result (seed ${result.seed ?? '?'}, ${result.steps ?? '?'} steps)`}
-                  style={{ alignSelf: 'flex-start', maxWidth: '100%', maxHeight: '68vh' }}
-                />
-                <Group>
-                  <Button onClick={save}>Save</Button>
-                </Group>
-              </Stack>
-            </Paper>
-          )}
-        </Grid.Col>
-
-        <Grid.Col span={{ base: 12, md: 4 }}>
-          <Stack>
-            <Textarea
-              label="Prompt"
-              autosize
-              minRows={3}
-              value={prompt}
-              onChange={(e) => setPrompt(e.currentTarget.value)}
-              description={
-                <span data-testid="token-count" style={{ color: tokens?.truncated ? 'var(--mantine-color-red-7)' : undefined }}>
-                  {tokens ? `${tokens.count}/${tokens.max} tokens${tokens.truncated ? ' (truncated)' : ''}` : '…'}
+            <ProjectsMenu current={project} list={() => engineApi.listProjects()} onOpen={(id) => void openProject(id)} />
+            <Button onClick={onOpenClick}>Open image</Button>
+            <Tooltip label={colorScheme === 'dark' ? 'Light theme' : 'Dark theme'}>
+              <ActionIcon variant="default" size="lg" aria-label="Dark theme" aria-pressed={colorScheme === 'dark'} onClick={toggleColorScheme}>
+                <span aria-hidden style={{ fontSize: 16 }}>
+                  {colorScheme === 'dark' ? '☀' : '☾'}
                 </span>
-              }
-              inputWrapperOrder={['label', 'input', 'description']}
+              </ActionIcon>
+            </Tooltip>
+          </Group>
+          <input
+            ref={fileInput}
+            type="file"
+            accept="image/*"
+            hidden
+            aria-hidden
+            onChange={(e) => {
+              const file = e.currentTarget.files?.[0];
+              e.currentTarget.value = '';
+              if (file) void openFile(file);
+            }}
+          />
+        </Group>
+      </AppShell.Header>
+
+      <AppShell.Navbar p="md">
+        <AppShell.Section grow component={ScrollArea} offsetScrollbars>
+          {mode === 'structure' || mode === 'personalize' ? (
+            <PendingModePanel mode={mode} />
+          ) : (
+            <ControlsPanel
+              settings={settings}
+              update={update}
+              tokens={tokens}
+              blocked={blocked}
+              action={action}
+              canCancel={cancelTarget !== undefined}
+              onGenerate={() => void generate()}
+              onCancel={() => cancelTarget && void cancelJob(cancelTarget)}
             />
-            <Textarea
-              label="Negative prompt"
-              autosize
-              minRows={2}
-              value={negativePrompt}
-              onChange={(e) => setNegativePrompt(e.currentTarget.value)}
-            />
-            <Group grow>
-              <NumberInput label="Steps" min={1} max={200} value={steps} onChange={(v) => setSteps(Number(v) || 1)} />
-              <NumberInput
-                label="Guidance"
-                min={0}
-                max={30}
-                step={0.5}
-                decimalScale={2}
-                value={guidance}
-                onChange={(v) => setGuidance(Number(v))}
-              />
-            </Group>
-            <Group grow>
-              <NumberInput
-                label="Strength"
-                min={0}
-                max={1}
-                step={0.05}
-                decimalScale={2}
-                value={strength}
-                disabled={!photo}
-                onChange={(v) => setStrength(Number(v))}
-              />
-              <NumberInput label="Seed" min={0} max={2 ** 32 - 1} value={seed} onChange={(v) => setSeed(Number(v) || 0)} />
-            </Group>
-            <Select
-              label="Scheduler"
-              data={SCHEDULERS}
-              value={scheduler}
-              allowDeselect={false}
-              onChange={(v) => v && setScheduler(v as SchedulerName)}
-            />
-            <Group grow>
-              <Button onClick={generate} disabled={running} loading={running && !job?.step}>
-                Generate
-              </Button>
-              <Button variant="default" onClick={cancel} disabled={!running}>
-                Cancel
-              </Button>
-            </Group>
-            {job && (
-              <Stack gap={4}>
-                <Progress
-                  aria-label="Progress"
-                  value={job.totalSteps ? (100 * job.step) / job.totalSteps : 0}
-                  animated
+          )}
+        </AppShell.Section>
+      </AppShell.Navbar>
+
+      <AppShell.Main style={{ height: '100dvh', display: 'flex', flexDirection: 'column' }}>
+        {error && (
+          <Alert color="red" title={`Error (${error.code})`} withCloseButton closeButtonLabel="Dismiss error" onClose={() => setError(null)} mb="sm">
+            {error.message}
+          </Alert>
+        )}
+        {notice && (
+          <Alert color="blue" withCloseButton closeButtonLabel="Dismiss notice" onClose={() => setNotice(null)} mb="sm">
+            {notice}
+          </Alert>
+        )}
+        <CanvasToolbar
+          maskTools={editing && mode === 'edit' && photo !== null}
+          tool={tool}
+          setTool={setTool}
+          brushSize={settings.brushSize}
+          setBrushSize={(n) => update({ brushSize: n })}
+          hardness={settings.hardness}
+          setHardness={(n) => update({ hardness: n })}
+          onInvert={() => wholeMask('Invert mask', (m) => m.invert())}
+          onClear={() => wholeMask('Clear mask', (m) => m.clear())}
+          canUndo={history.canUndo}
+          canRedo={history.canRedo}
+          undoLabel={history.undoLabel}
+          redoLabel={history.redoLabel}
+          onUndo={undo}
+          onRedo={redo}
+          comparing={comparing}
+        />
+        <CanvasView
+          base={editing ? photoImage : generateBase}
+          controller={editing ? controller : generateController}
+          showMask={mode === 'edit' && !comparing}
+          paintEnabled={mode === 'edit' && !comparing}
+          compare={comparing ? { url: selected.url, width: selected.width, height: selected.height, alt: `After: result ${selected.number}` } : null}
+          comparePosition={comparePosition}
+          maskRevision={revision}
+          brushDiameter={settings.brushSize}
+          onCommit={record}
+          overlay={
+            mode === 'edit' && photo && visibleResults.length > 0 ? (
+              <Group gap="xs" wrap="nowrap">
+                <SegmentedControl
+                  size="xs"
+                  aria-label="View"
+                  value={view}
+                  onChange={(v) => setView(v as 'mask' | 'compare')}
+                  data={[
+                    { value: 'mask', label: 'Photo & mask' },
+                    { value: 'compare', label: 'Before / after' },
+                  ]}
                 />
-                <Text size="sm" aria-live="polite">
-                  Step {job.step} of {job.totalSteps}
-                </Text>
-                {job.previewUrl && (
-                  <img src={job.previewUrl} alt={`Preview at step ${job.step}`} style={{ width: 128, imageRendering: 'pixelated' }} />
+                {comparing && (
+                  <Slider w={140} size="sm" mr={6} min={0} max={100} value={comparePosition} onChange={setComparePosition} thumbLabel="Compare position" label={(v) => `${v}%`} />
                 )}
-              </Stack>
-            )}
-          </Stack>
-        </Grid.Col>
-      </Grid>
-    </Container>
+              </Group>
+            ) : undefined
+          }
+          placeholder={
+            <Stack align="center" gap={6} maw={420}>
+              <Text fw={600}>{editing ? 'Open a photo to start' : 'Generated pictures appear here'}</Text>
+              <Text size="sm" c="dimmed" ta="center">
+                {editing
+                  ? 'Use Open image, drop an image anywhere, or paste one. Each photo becomes a project that is saved as you go.'
+                  : 'Write a prompt and press Generate (or Ctrl+Enter).'}
+              </Text>
+            </Stack>
+          }
+        />
+        <Text size="xs" c="dimmed" mt={6} data-testid="status-line">
+          {mode === 'edit' && photo
+            ? `${photo.name} · ${photo.width}×${photo.height} · ${comparing ? 'drag the slider to compare' : 'paint where the picture should change · Space-drag or middle button pans · wheel zooms'}`
+            : mode === 'generate' && selected
+              ? `Result ${selected.number} · ${selected.width}×${selected.height}`
+              : ' '}
+        </Text>
+      </AppShell.Main>
+
+      <AppShell.Aside p="md">
+        <AppShell.Section grow component={ScrollArea} offsetScrollbars>
+          <Group justify="space-between" mb="xs">
+            <Title order={5}>Queue</Title>
+            {active.length > 0 && <Badge variant="light">{active.length} active</Badge>}
+          </Group>
+          <QueuePanel jobs={jobs} onCancel={(j) => void cancelJob(j)} onDismiss={(j) => setDismissed((d) => new Set(d).add(j.localId))} />
+          <Divider my="md" />
+          <Title order={5} mb="xs">
+            Results
+          </Title>
+          <ResultsGallery
+            results={visibleResults}
+            selectedId={selected?.id ?? null}
+            onSelect={(r) => {
+              setSelectedId(r.id);
+              if (mode === 'edit' && photo) setView('compare');
+            }}
+            onReuse={reuse}
+            onExport={(r) => void exportResult(r)}
+            onCopy={(r) => void copyResult(r)}
+            onUseAsPhoto={(r) => void openImage(r.pngBase64, `${baseName}-result-${r.number}.png`)}
+          />
+        </AppShell.Section>
+      </AppShell.Aside>
+
+      {dragging && (
+        <Box
+          aria-hidden
+          style={{
+            position: 'fixed',
+            inset: 0,
+            zIndex: 1000,
+            display: 'grid',
+            placeItems: 'center',
+            background: 'color-mix(in srgb, var(--mantine-primary-color-filled) 18%, transparent)',
+            border: '3px dashed var(--mantine-primary-color-filled)',
+            pointerEvents: 'none',
+          }}
+        >
+          <Text fw={700} size="xl">
+            Drop the image to open it as a new project
+          </Text>
+        </Box>
+      )}
+    </AppShell>
   );
 }

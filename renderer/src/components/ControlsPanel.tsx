@@ -1,0 +1,151 @@
+import { ActionIcon, Alert, Button, Group, NumberInput, SegmentedControl, Select, Slider, Stack, Text, Textarea, Tooltip } from '@mantine/core';
+import type { SchedulerName, TokenCount } from '../../../main/contract/contract';
+import { MAX_SEED, randomSeed, type Settings } from '../editor/settings';
+
+const SCHEDULER_OPTIONS: { value: SchedulerName; label: string }[] = [
+  { value: 'ddim', label: 'DDIM' },
+  { value: 'euler', label: 'Euler' },
+  { value: 'euler-a', label: 'Euler ancestral' },
+  { value: 'dpmpp-2m', label: 'DPM++ 2M' },
+];
+
+const SIZES = ['512×512', '512×768', '768×512', '640×448', '448×640', '768×768'];
+
+export interface ControlsPanelProps {
+  settings: Settings;
+  update: (patch: Partial<Settings>) => void;
+  tokens: TokenCount | null;
+  /** Why Generate cannot run now, if it cannot. */
+  blocked?: string;
+  /** What Generate will do, e.g. "Inpaint the masked area". */
+  action: string;
+  canCancel: boolean;
+  onGenerate: () => void;
+  onCancel: () => void;
+}
+
+/** Prompt and generation settings for Edit photo and Generate; every control has an accessible name. */
+export function ControlsPanel({ settings: s, update, tokens, blocked, action, canCancel, onGenerate, onCancel }: ControlsPanelProps) {
+  const isEdit = s.mode === 'edit';
+  return (
+    <Stack gap="sm">
+      <Textarea
+        label="Prompt"
+        placeholder={isEdit ? 'What the masked area (or the photo) should become' : 'Describe the picture'}
+        autosize
+        minRows={3}
+        maxRows={8}
+        value={s.prompt}
+        onChange={(e) => update({ prompt: e.currentTarget.value })}
+        description={
+          <Group justify="space-between" gap={4} component="span">
+            <span data-testid="token-count" style={{ color: tokens?.truncated ? 'var(--mantine-color-red-6)' : undefined }}>
+              {tokens ? `${tokens.count}/${tokens.max} tokens${tokens.truncated ? ' (truncated)' : ''}` : '…'}
+            </span>
+            <span>Ctrl+Enter generates</span>
+          </Group>
+        }
+        inputWrapperOrder={['label', 'input', 'description']}
+      />
+      <Textarea
+        label="Negative prompt"
+        placeholder="What to avoid"
+        autosize
+        minRows={1}
+        maxRows={4}
+        value={s.negativePrompt}
+        onChange={(e) => update({ negativePrompt: e.currentTarget.value })}
+      />
+      <Group grow gap="sm">
+        <NumberInput label="Steps" min={1} max={200} value={s.steps} onChange={(v) => typeof v === 'number' && update({ steps: Math.max(1, Math.min(200, Math.round(v))) })} />
+        <NumberInput label="Guidance" min={0} max={30} step={0.5} decimalScale={2} value={s.guidance} onChange={(v) => typeof v === 'number' && update({ guidance: v })} />
+      </Group>
+      {isEdit && (
+        <div>
+          <Group justify="space-between" mb={2}>
+            <Text size="sm" fw={500} id="strength-label">
+              Strength
+            </Text>
+            <Text size="xs" c="dimmed">
+              {s.strength.toFixed(2)} · how far from the photo
+            </Text>
+          </Group>
+          <Slider min={0.05} max={1} step={0.05} value={s.strength} onChange={(v) => update({ strength: v })} label={(v) => v.toFixed(2)} thumbLabel="Strength" />
+        </div>
+      )}
+      {s.mode === 'generate' && (
+        <Select
+          label="Size"
+          data={SIZES.includes(`${s.width}×${s.height}`) ? SIZES : [...SIZES, `${s.width}×${s.height}`]}
+          value={`${s.width}×${s.height}`}
+          allowDeselect={false}
+          onChange={(v) => {
+            if (!v) return;
+            const [w, h] = v.split('×').map(Number);
+            update({ width: w, height: h });
+          }}
+        />
+      )}
+      <Select
+        label="Scheduler"
+        data={SCHEDULER_OPTIONS}
+        value={s.scheduler}
+        allowDeselect={false}
+        onChange={(v) => v && update({ scheduler: v as SchedulerName })}
+      />
+      <div>
+        <Text size="sm" fw={500} mb={4}>
+          Seed
+        </Text>
+        <Group gap="xs" wrap="nowrap" align="flex-start">
+          <SegmentedControl
+            size="xs"
+            aria-label="Seed mode"
+            value={s.seedMode}
+            onChange={(v) => update({ seedMode: v as Settings['seedMode'] })}
+            data={[
+              { value: 'random', label: 'Random' },
+              { value: 'locked', label: 'Locked' },
+            ]}
+          />
+          <NumberInput
+            aria-label="Seed"
+            size="xs"
+            style={{ flex: 1 }}
+            min={0}
+            max={MAX_SEED}
+            allowDecimal={false}
+            value={s.seed}
+            onChange={(v) => typeof v === 'number' && update({ seed: v, seedMode: 'locked' })}
+          />
+          <Tooltip label="New random seed">
+            <ActionIcon variant="default" size="md" aria-label="New seed" onClick={() => update({ seed: randomSeed(), seedMode: 'locked' })}>
+              <span aria-hidden>⚄</span>
+            </ActionIcon>
+          </Tooltip>
+        </Group>
+        <Text size="xs" c="dimmed" mt={4}>
+          {s.seedMode === 'random' ? 'A new seed for every job (shown here after Generate).' : 'Every job uses this seed.'}
+        </Text>
+      </div>
+      {blocked && (
+        <Alert variant="light" color="gray" py={6}>
+          <Text size="sm">{blocked}</Text>
+        </Alert>
+      )}
+      <Group grow gap="sm">
+        <Button onClick={onGenerate} disabled={Boolean(blocked)} title={action}>
+          Generate
+        </Button>
+        <Button variant="default" onClick={onCancel} disabled={!canCancel}>
+          Cancel
+        </Button>
+      </Group>
+      {!blocked && (
+        <Text size="xs" c="dimmed" ta="center" data-testid="generate-action">
+          {action}
+        </Text>
+      )}
+    </Stack>
+  );
+}

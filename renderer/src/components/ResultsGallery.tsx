@@ -1,0 +1,104 @@
+import { Badge, Button, Card, Group, Image, SimpleGrid, Stack, Text, Tooltip } from '@mantine/core';
+
+export interface ResultItem {
+  id: string;
+  url: string;
+  pngBase64: string;
+  width: number;
+  height: number;
+  parameters: Record<string, unknown>;
+  createdAt: string;
+  /** 1-based, in arrival order within the project (or session). */
+  number: number;
+}
+
+export interface ResultsGalleryProps {
+  results: ResultItem[];
+  selectedId: string | null;
+  onSelect: (r: ResultItem) => void;
+  onReuse: (r: ResultItem) => void;
+  onExport: (r: ResultItem) => void;
+  onCopy: (r: ResultItem) => void;
+  onUseAsPhoto: (r: ResultItem) => void;
+}
+
+export const resultAlt = (r: ResultItem) =>
+  `Result ${r.number} (seed ${String(r.parameters.seed ?? '?')}, ${String(r.parameters.steps ?? '?')} steps)`;
+
+function summary(p: Record<string, unknown>): string {
+  const parts = [
+    p.method ?? p.kind,
+    p.steps !== undefined ? `${String(p.steps)} steps` : undefined,
+    p.guidance !== undefined ? `CFG ${String(p.guidance)}` : undefined,
+    p.strength !== undefined ? `strength ${String(p.strength)}` : undefined,
+    p.scheduler,
+  ];
+  return parts.filter(Boolean).join(' · ');
+}
+
+/** Results of the project, newest first, each with its parameters and actions. */
+export function ResultsGallery({ results, selectedId, onSelect, onReuse, onExport, onCopy, onUseAsPhoto }: ResultsGalleryProps) {
+  if (results.length === 0) {
+    return (
+      <Text size="sm" c="dimmed">
+        Results appear here, with the settings that made them.
+      </Text>
+    );
+  }
+  return (
+    <SimpleGrid cols={1} spacing="xs">
+      {[...results].reverse().map((r) => {
+        const selected = r.id === selectedId;
+        return (
+          <Card key={r.id} withBorder padding="xs" radius="md" style={{ borderColor: selected ? 'var(--mantine-primary-color-filled)' : undefined }} data-testid="result">
+            <Card.Section>
+              <button
+                type="button"
+                onClick={() => onSelect(r)}
+                aria-label={`Show result ${r.number}`}
+                aria-pressed={selected}
+                style={{ display: 'block', width: '100%', padding: 0, border: 0, background: 'none', cursor: 'pointer' }}
+              >
+                <Image src={r.url} alt={resultAlt(r)} h={140} fit="contain" bg="var(--mantine-color-default-hover)" />
+              </button>
+            </Card.Section>
+            <Stack gap={4} mt="xs">
+              <Group justify="space-between" gap={4}>
+                <Text size="sm" fw={500}>
+                  Result {r.number}
+                </Text>
+                <Badge size="xs" variant="light">
+                  seed {String(r.parameters.seed ?? '?')}
+                </Badge>
+              </Group>
+              <Text size="xs" lineClamp={2} title={String(r.parameters.prompt ?? '')}>
+                {String(r.parameters.prompt ?? '') || '(no prompt)'}
+              </Text>
+              <Text size="xs" c="dimmed">
+                {summary(r.parameters)} · {r.width}×{r.height}
+              </Text>
+              <Group gap={4} mt={2}>
+                <Tooltip label="Put this result's prompt, seed and settings back in the controls">
+                  <Button size="compact-xs" variant="light" onClick={() => onReuse(r)} aria-label={`Reuse settings of result ${r.number}`}>
+                    Reuse settings
+                  </Button>
+                </Tooltip>
+                <Button size="compact-xs" variant="default" onClick={() => onExport(r)} aria-label={`Export result ${r.number}`}>
+                  Export
+                </Button>
+                <Button size="compact-xs" variant="default" onClick={() => onCopy(r)} aria-label={`Copy result ${r.number}`}>
+                  Copy
+                </Button>
+                <Tooltip label="Open this result as a new project to keep editing it">
+                  <Button size="compact-xs" variant="default" onClick={() => onUseAsPhoto(r)} aria-label={`Edit result ${r.number} as a new photo`}>
+                    Edit as photo
+                  </Button>
+                </Tooltip>
+              </Group>
+            </Stack>
+          </Card>
+        );
+      })}
+    </SimpleGrid>
+  );
+}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS, loadSettings, MAX_SEED, randomSeed, saveSettings, SETTINGS_KEY } from '../../../renderer/src/editor/settings';
+
+function memoryStorage(initial: Record<string, string> = {}) {
+  const items = new Map(Object.entries(initial));
+  return { getItem: (k: string) => items.get(k) ?? null, setItem: (k: string, v: string) => void items.set(k, v), items };
+}
+
+describe('settings', () => {
+  it('round-trips through storage', () => {
+    const storage = memoryStorage();
+    const changed = { ...DEFAULT_SETTINGS, prompt: 'a red boat', steps: 7, seedMode: 'locked' as const, seed: 99, scheduler: 'euler-a' as const, mode: 'generate' as const };
+    saveSettings(storage, changed);
+    expect(loadSettings(storage)).toEqual(changed);
+  });
+
+  it('replaces each missing or invalid value by its default and keeps the valid ones', () => {
+    const storage = memoryStorage({
+      [SETTINGS_KEY]: JSON.stringify({ steps: 0, guidance: 12, width: 500, height: 768, scheduler: 'plms', seed: -1, hardness: 0.25, mode: 'nope' }),
+    });
+    const s = loadSettings(storage);
+    expect(s).toEqual({ ...DEFAULT_SETTINGS, guidance: 12, height: 768, hardness: 0.25 });
+    expect(loadSettings(memoryStorage({ [SETTINGS_KEY]: '{not json' }))).toEqual(DEFAULT_SETTINGS);
+  });
+
+  it('never throws when storage refuses to write', () => {
+    expect(() => saveSettings({ setItem: () => { throw new Error('QuotaExceeded'); } }, DEFAULT_SETTINGS)).not.toThrow();
+  });
+
+  it('draws seeds over the whole 32-bit range', () => {
+    expect(randomSeed(() => 0)).toBe(0);
+    expect(randomSeed(() => 0.999999999999)).toBe(MAX_SEED);
+  });
+});
+
+describe('settingsFromParameters', () => {
+  it('takes what reproduces a result and locks its seed', async () => {
+    const { settingsFromParameters } = await import('../../../renderer/src/editor/settings');
+    const params = { prompt: 'a cat', negativePrompt: 'blur', seed: 42, steps: 6, guidance: 5, scheduler: 'euler', strength: 0.6, width: 456, height: 304, method: 'inpaint', model: { name: 'm', hash: 'h' } };
+    expect(settingsFromParameters(params)).toEqual({ prompt: 'a cat', negativePrompt: 'blur', seed: 42, seedMode: 'locked', steps: 6, guidance: 5, scheduler: 'euler', strength: 0.6 });
+    expect(settingsFromParameters({ ...params, method: 'txt2img', width: 512, height: 768 })).toMatchObject({ width: 512, height: 768 });
+    expect(settingsFromParameters({ steps: 'ten', scheduler: 'plms', seed: 1.5 })).toEqual({ negativePrompt: '' });
+  });
+});
