@@ -192,6 +192,20 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     await page.getByText('The fake engine ran out of memory on purpose (BREAK in the prompt).').waitFor();
     expect(await page.getByAltText(/^Result/).first().getAttribute('alt')).toMatch(/^Result 2 \(seed \d+, 3 steps\)$/);
 
+    // Export downloads the result's PNG byte for byte (its parameters ride in its text chunks).
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export result 1' }).click()]);
+    expect(download.suggestedFilename()).toBe('chelsea-result-1.png');
+    const exported = readFileSync(await download.path());
+    const dir = onlyProject();
+    const firstPng = readdirSync(path.join(dir, 'results')).filter((f) => f.endsWith('.png')).sort()[0];
+    expect(exported.equals(readFileSync(path.join(dir, 'results', firstPng)))).toBe(true);
+
+    // Copy puts the PNG on the clipboard.
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(server.url).origin });
+    await page.getByRole('button', { name: 'Copy result 1' }).click();
+    await page.getByText('Copied result 1 to the clipboard.').waitFor();
+    expect(await page.evaluate(async () => (await navigator.clipboard.read())[0].types)).toContain('image/png');
+
     // Reuse the first result's settings: prompt, steps and its seed (locked).
     await page.getByRole('button', { name: 'Reuse settings of result 1' }).click();
     expect(await prompt.inputValue()).toBe('a photo of a cat');
@@ -240,8 +254,18 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     expect(await page.getByTestId('status-line').textContent()).toContain('coffee.png · 600×400');
     expect(await page.getByAltText(/^Result/).count()).toBe(0);
 
-    // The project list has both; switching back restores chelsea with its results.
+    // Pasting an image opens it too.
+    await page.evaluate((b64) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], 'pasted.png', { type: 'image/png' }));
+      window.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt }));
+    }, coffee);
+    await page.getByAltText('Photo: pasted.png').waitFor();
+
+    // The project list has all three; switching back restores chelsea with its results.
     await page.getByRole('button', { name: 'Projects' }).click();
+    await expect.poll(() => page.getByRole('menuitem').count()).toBe(3);
+    await screenshot(page, 'e2e-projects.png');
     await page.getByRole('menuitem', { name: /chelsea\.png/ }).click();
     await page.getByAltText('Photo: chelsea.png').waitFor();
     await page.getByAltText(/^Result 1 /).waitFor();
