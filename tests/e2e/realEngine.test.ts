@@ -1,0 +1,74 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EngineService } from '../../main/engine/service/EngineService';
+import { startWebServer, type WebServer } from '../../main/web/WebServer';
+import { testModelDir } from '../fixtures/models';
+import { buildRenderer, CHROMIUM, hasChromium, launchChromium, openPage, screenshot, strokeAcross } from './browser';
+
+const CHELSEA = path.resolve(process.cwd(), '../shared/photos/chelsea.png'); // 451×300
+
+if (!hasChromium) console.warn(`Skipping the real-engine browser test: ${CHROMIUM} is absent.`);
+
+/**
+ * The one browser test over the real engine (the tiny random-weight test model, two steps):
+ * proves that the renderer, the wire, EngineService, the pipelines and project storage meet.
+ */
+describe.skipIf(!hasChromium)('editor in the browser (web mode, real engine, tiny model)', () => {
+  let outDir: string;
+  let userDataDir: string;
+  let engine: EngineService;
+  let server: WebServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    outDir = mkdtempSync(path.join(os.tmpdir(), 'pentimento-e2e-real-'));
+    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'pentimento-e2e-real-data-'));
+    const rendererDir = buildRenderer(outDir);
+    engine = await EngineService.create({ modelDir: await testModelDir('tiny'), provider: 'cpu', userDataDir });
+    server = await startWebServer({ engine, rendererDir, port: 0 });
+    browser = await launchChromium();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await engine?.dispose();
+    for (const dir of [outDir, userDataDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('inpaints chelsea in two steps and keeps the result in the project across a reload', async () => {
+    const { page, problems } = await openPage(browser, server.url, 20_000);
+    await page.getByText('random-weight test model').waitFor();
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByRole('button', { name: 'Open image' }).click()]);
+    await chooser.setFiles(CHELSEA);
+    await page.getByAltText('Photo: chelsea.png').waitFor();
+    await strokeAcross(page, 'img[alt="Photo: chelsea.png"]', [0.35, 0.4], [0.65, 0.6]);
+
+    await page.getByLabel('Prompt', { exact: true }).fill('a photo of a cat');
+    // The real CLIP tokenizer: "a photo of a cat" is five tokens.
+    await expect.poll(() => page.getByTestId('token-count').textContent()).toBe('5/75 tokens');
+    await page.getByLabel('Steps', { exact: true }).fill('2');
+    await page.getByLabel('Seed', { exact: true }).fill('7');
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+
+    const result = page.getByAltText(/^Result/).first();
+    await result.waitFor({ timeout: 60_000 });
+    expect(await result.getAttribute('alt')).toBe('Result 1 (seed 7, 2 steps)');
+    expect(await page.getByTestId('job').first().getAttribute('data-status')).toBe('done');
+    await screenshot(page, 'e2e-real-engine.png');
+
+    const projects = readdirSync(path.join(userDataDir, 'projects')).filter((n) => n.startsWith('p-'));
+    expect(projects).toHaveLength(1);
+    const saved = readdirSync(path.join(userDataDir, 'projects', projects[0], 'results'));
+    expect(saved.filter((f) => f.endsWith('.png'))).toHaveLength(1);
+
+    await page.reload();
+    await page.getByAltText('Photo: chelsea.png').waitFor();
+    await page.getByAltText('Result 1 (seed 7, 2 steps)').waitFor();
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 120_000);
+});
