@@ -141,6 +141,8 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     // Dark theme.
     await page.getByRole('button', { name: 'Dark theme' }).click();
     await expect.poll(() => page.locator('html').getAttribute('data-mantine-color-scheme')).toBe('dark');
+    const photoBox2 = (await page.getByAltText('Photo: chelsea.png').boundingBox())!;
+    await page.mouse.move(photoBox2.x + photoBox2.width * 0.25, photoBox2.y + photoBox2.height * 0.3); // shows the brush outline
     await screenshot(page, 'e2e-editor-dark.png');
     await page.getByRole('button', { name: 'Dark theme' }).click();
 
@@ -273,6 +275,8 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     // Generate mode shows only its controls; Structure and Personalize say they are not there yet.
     await page.getByText('Generate', { exact: true }).first().click(); // the mode control's label
     await page.getByRole('combobox', { name: 'Size' }).waitFor();
+    await page.getByAltText(/^Shown: result/).waitFor();
+    await screenshot(page, 'e2e-generate.png');
     expect(await page.getByRole('slider', { name: 'Strength' }).count()).toBe(0);
     await page.getByText('Structure', { exact: true }).click();
     await page.getByText('Structure is not available yet').waitFor();

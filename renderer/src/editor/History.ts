@@ -8,6 +8,8 @@ import type { DirtyRect, MaskRaster } from './MaskRaster';
  * - settings (prompt, sliders, brush size, zoom, pan, mode): never.
  * A new entry after some undos discards the redo branch. At most `limit` entries are kept.
  * Mask entries hold only the changed rectangle before and after, not whole masks.
+ * The stack lives in memory: a reopened project gets its mask, results and hidden results back
+ * from disk, with an empty undo stack.
  */
 export type HistoryEntry =
   | { kind: 'mask'; label: string; rect: DirtyRect; before: Uint8Array; after: Uint8Array }
