@@ -6,6 +6,12 @@ import { fitToModel } from '../engine/image/fitToModel';
 import { loadImage } from '../engine/image/loadImage';
 import { loadMask } from '../engine/image/loadMask';
 import { savePng } from '../engine/image/savePng';
+import { DerivedModelCache } from '../engine/graph/DerivedModelCache';
+import { InversionCache } from '../engine/inversion/InversionCache';
+import type { InversionProgress } from '../engine/inversion/InversionProgress';
+import { checkEta, checkInversionSettings, INVERSION_METHODS, type InversionMethod } from '../engine/inversion/InversionSettings';
+import { invertAndEdit, type InvertEditResult } from '../engine/inversion/invertAndEdit';
+import { defaultCacheRoot } from '../engine/model/defaultModel';
 import { resolveModelDir } from '../engine/model/resolveModelDir';
 import { StableDiffusionModel } from '../engine/model/StableDiffusionModel';
 import { checkCommon, checkSize, checkStrength } from '../engine/pipelines/checkInputs';
@@ -41,8 +47,20 @@ its generation parameters.
   --provider NAME     auto | cpu | cuda | dml | coreml (default auto, or $PENTIMENTO_PROVIDER)
   --out PATH          output PNG; default <image folder>/<image name>-edited.png
                       (--txt2img: ./txt2img-<seed>.png)
-  --json              print one JSON object (output, size, seed, provider, model, timings) as the
-                      last line of stdout`;
+  --json              print one JSON object (output, size, seed, provider, model, timings, metrics)
+                      as the last line of stdout
+
+Editing by inversion (the photo is inverted, then re-generated towards --prompt; PAPERS.md §2):
+  --method NAME       pti (Prompt Tuning Inversion) | nti (null-text inversion) | ddim (plain DDIM
+                      inversion); with --image. --steps then defaults to 50, --guidance to 7.5
+  --source-prompt T   describes the photo; conditions the inversion (default: the empty prompt)
+  --eta F             edit strength in [0, 1]: 0 reconstructs the photo; default 0.7 (pti), 1 (nti, ddim)
+  --mask PATH         with --method: edit only where white; elsewhere the reconstruction is kept
+  --inner-steps N     optimiser iterations per timestep (pti, nti); default 10
+  --lr F              Adam step size at the first timestep (decays by 1% per step); default 0.01
+  --init WHICH        pti: start c_t from the target (default) or source prompt's embedding
+  Inversions are cached per (photo, model, settings) under $PENTIMENTO_CACHE_DIR (or the user
+  cache folder)/inversions: another --prompt or --eta re-runs only the edit.`;
 
 const SCHEDULERS: readonly SamplerName[] = ['ddim', 'euler', 'euler-a', 'dpmpp-2m'];
 
@@ -103,6 +121,12 @@ async function main(): Promise<void> {
     provider: { type: 'string' },
     out: { type: 'string' },
     json: { type: 'boolean' },
+    method: { type: 'string' },
+    'source-prompt': { type: 'string' },
+    eta: { type: 'string' },
+    'inner-steps': { type: 'string' },
+    lr: { type: 'string' },
+    init: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -113,6 +137,10 @@ async function main(): Promise<void> {
   // 1. Every flag is checked before anything is loaded or written.
   if (positionals.length > 0) throw badArgument(`Unexpected argument "${positionals[0]}"; see --help.`);
   if (values.prompt === undefined) throw badArgument('--prompt is required; see --help.');
+  if (values.method !== undefined) return editByInversion(values);
+  for (const flag of ['source-prompt', 'eta', 'inner-steps', 'lr', 'init'] as const) {
+    if (values[flag] !== undefined) throw badArgument(`--${flag} applies to editing by inversion; add --method pti|nti|ddim.`);
+  }
   const txt2img = values.txt2img === true;
   if (txt2img && (values.image !== undefined || values.mask !== undefined)) {
     throw badArgument('--txt2img generates from text alone; drop --image and --mask.');
@@ -209,6 +237,131 @@ async function main(): Promise<void> {
       process.stdout.write(
         `${out} (${result.width}×${result.height}, seed ${summary.seed}, ${summary.provider}, ` +
           `${(result.timings.total / 1000).toFixed(2)} s, ${(result.timings.insideOrt / 1000).toFixed(2)} s in onnxruntime)\n`,
+      );
+    }
+  } finally {
+    await model.dispose();
+  }
+}
+
+/** What `--method` runs with: the parsed flags. */
+interface InversionFlags {
+  image?: string;
+  prompt?: string;
+  model?: string;
+  mask?: string;
+  steps?: string;
+  guidance?: string;
+  provider?: string;
+  out?: string;
+  json?: boolean;
+  method?: string;
+  'source-prompt'?: string;
+  eta?: string;
+  'inner-steps'?: string;
+  lr?: string;
+  init?: string;
+  [flag: string]: string | boolean | undefined;
+}
+
+/** One bar per stage (invert, tune, edit) on a terminal; nothing otherwise. */
+function inversionBar(): { update(p: InversionProgress): void; stop(): void } {
+  if (!process.stderr.isTTY) return { update() {}, stop() {} };
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: '{stage} [{bar}] {value}/{total} steps {detail}', hideCursor: true, clearOnComplete: true },
+    cliProgress.Presets.shades_classic,
+  );
+  let stage = '';
+  return {
+    update(p) {
+      const detail = p.innerIterations !== undefined ? `(${p.innerIterations} iterations, loss ${p.loss?.toExponential(2)})` : '';
+      if (p.stage !== stage) {
+        if (stage) bar.stop();
+        stage = p.stage;
+        bar.start(p.totalSteps, 0, { stage, detail });
+      }
+      bar.update(p.step, { stage, detail });
+    },
+    stop() {
+      if (stage) bar.stop();
+    },
+  };
+}
+
+/** `--method pti|nti|ddim`: invert the photo (or take the cached inversion), then edit. */
+async function editByInversion(values: InversionFlags): Promise<void> {
+  const method = values.method as InversionMethod;
+  if (!INVERSION_METHODS.includes(method)) throw badArgument(`--method is "${values.method}"; choose one of ${INVERSION_METHODS.join(', ')}.`);
+  if (values.image === undefined) throw badArgument('--method needs --image: the photo to invert.');
+  for (const flag of ['txt2img', 'strength', 'noise', 'negative', 'scheduler', 'seed', 'width', 'height', 'dump'] as const) {
+    if (values[flag] !== undefined) throw badArgument(`--${flag} does not apply to --method ${method} (a deterministic DDIM inversion and edit).`);
+  }
+  if (values.init !== undefined && values.init !== 'target' && values.init !== 'source') {
+    throw badArgument(`--init is "${values.init}"; choose target or source.`);
+  }
+  const settings = checkInversionSettings({
+    method,
+    steps: number('steps', values.steps, true),
+    guidance: number('guidance', values.guidance),
+    sourcePrompt: values['source-prompt'],
+    innerSteps: number('inner-steps', values['inner-steps'], true),
+    lr: number('lr', values.lr),
+    init: values.init as 'target' | 'source' | undefined,
+  });
+  const eta = number('eta', values.eta);
+  if (eta !== undefined) checkEta(eta);
+  const image = await loadImage(values.image, { name: values.image });
+  const mask = values.mask !== undefined ? await loadMask(values.mask, image.width, image.height, { name: values.mask }) : undefined;
+  const out = path.resolve(values.out ?? defaultOut(values.image, 0));
+  if (!fs.existsSync(path.dirname(out))) throw badArgument(`--out: the folder ${path.dirname(out)} does not exist.`);
+
+  const { dir } = await resolveModelDir(values.model);
+  const model = await StableDiffusionModel.load(dir, { provider: values.provider });
+  try {
+    if (model.folder.isTestModel) {
+      process.stderr.write('edit: using the embedded random-weight test model; results are noise, not images. Pass --model DIR for a real one.\n');
+    }
+    const cacheRoot = defaultCacheRoot();
+    const bar = inversionBar();
+    let result: InvertEditResult;
+    try {
+      result = await invertAndEdit(model, {
+        image,
+        prompt: values.prompt!,
+        eta,
+        mask,
+        settings,
+        inversionCache: new InversionCache(path.join(cacheRoot, 'inversions')),
+        derivedModels: new DerivedModelCache(path.join(cacheRoot, 'derived')),
+        onProgress: (p) => bar.update(p),
+        onDerivedModel: (p) => {
+          if (!p.cached && p.stage === 'load') process.stderr.write('edit: building the loss-gradient model (once per model; this takes a while)…\n');
+        },
+      });
+    } finally {
+      bar.stop();
+    }
+    await savePng(out, result.rgb, result.width, result.height, result.parameters);
+    const summary = {
+      output: out,
+      width: result.width,
+      height: result.height,
+      method,
+      eta: result.parameters.extra?.eta,
+      inversionId: result.inversion.key,
+      provider: model.runtime.provider,
+      model: { name: model.folder.name, hash: model.folder.hash, testModel: model.folder.isTestModel, dir: model.folder.dir },
+      steps: result.stepsRun,
+      timings: { load: model.loadMs, ...result.timings, wallOverOrt: result.timings.total / Math.max(result.timings.insideOrt, 1e-9) },
+      metrics: result.metrics,
+    };
+    if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    else {
+      const m = result.metrics;
+      process.stdout.write(
+        `${out} (${result.width}×${result.height}, ${method}, η ${summary.eta}, ${summary.provider}, ` +
+          `${(result.timings.total / 1000).toFixed(2)} s; inversion ${m.inversion_cached ? 'cached' : `${(m.inversion_ms / 1000).toFixed(2)} s`}, ` +
+          `latent MSE ${m.latent_mse.toExponential(3)}, PSNR ${m.psnr.toFixed(2)} dB)\n`,
       );
     }
   } finally {

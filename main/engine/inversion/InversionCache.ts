@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PentimentoError } from '../errors';
+import { encodeNpy, parseNpy } from '../util/npy';
+import type { Inversion } from './Inversion';
+import type { InversionSettings } from './InversionSettings';
+
+/** Bump when the inversion's algorithm or stored layout changes, so old entries are not reused. */
+export const INVERSION_CACHE_VERSION = 1;
+
+const META = 'inversion.json';
+
+/**
+ * Inversions on disk, one folder per (photo, model, settings):
+ *
+ *   <dir>/<key>/inversion.json     settings, sizes, timesteps, stats
+ *              trajectory.npy      [S+1, 4, h, w]  z*_0 … z*_S
+ *              reconstruction.npy  [S+1, 4, h, w]  z̄ as the edit walks it
+ *              embeddings.npy      [S, tokens, width]  (PTI, null-text)
+ *
+ * A folder is written beside its destination and renamed into place, so a reader sees a whole
+ * entry or none. The target prompt and η are not part of the key: changing them re-runs only
+ * the edit (a PTI inversion started from one target prompt serves the others).
+ */
+export class InversionCache {
+  constructor(readonly dir: string) {}
+
+  has(key: string): boolean {
+    return fs.existsSync(path.join(this.dir, checkKey(key), META));
+  }
+
+  /** The stored inversion, or undefined when there is none (or it is unreadable). */
+  load(key: string): Inversion | undefined {
+    const folder = path.join(this.dir, checkKey(key));
+    if (!fs.existsSync(path.join(folder, META))) return undefined;
+    try {
+      const meta = JSON.parse(fs.readFileSync(path.join(folder, META), 'utf8')) as Omit<Inversion, 'trajectory' | 'reconstruction' | 'embeddings'>;
+      const rows = (name: string, count: number): Float32Array[] => {
+        if (count === 0) return [];
+        const npy = parseNpy(fs.readFileSync(path.join(folder, name)), name);
+        const data = npy.data as Float32Array;
+        const size = data.length / count;
+        return Array.from({ length: count }, (_, i) => data.slice(i * size, (i + 1) * size));
+      };
+      const S = meta.settings.steps;
+      return {
+        ...meta,
+        trajectory: rows('trajectory.npy', S + 1),
+        reconstruction: rows('reconstruction.npy', S + 1),
+        embeddings: rows('embeddings.npy', meta.settings.method === 'ddim' ? 0 : S),
+      };
+    } catch {
+      return undefined;
+    }
+  }
+
+  save(inv: Inversion): void {
+    const final = path.join(this.dir, checkKey(inv.key));
+    let tmp: string | undefined;
+    try {
+      fs.mkdirSync(this.dir, { recursive: true });
+      tmp = fs.mkdtempSync(path.join(this.dir, `.${inv.key}.tmp-`));
+      const latent = [4, inv.latentHeight, inv.latentWidth];
+      const stack = (rows: Float32Array[]) => {
+        const out = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
+        rows.forEach((r, i) => out.set(r, i * r.length));
+        return out;
+      };
+      fs.writeFileSync(path.join(tmp, 'trajectory.npy'), encodeNpy({ data: stack(inv.trajectory), shape: [inv.trajectory.length, ...latent] }));
+      fs.writeFileSync(path.join(tmp, 'reconstruction.npy'), encodeNpy({ data: stack(inv.reconstruction), shape: [inv.reconstruction.length, ...latent] }));
+      if (inv.embeddings.length) {
+        fs.writeFileSync(path.join(tmp, 'embeddings.npy'), encodeNpy({ data: stack(inv.embeddings), shape: [inv.embeddings.length, ...inv.contextDims.slice(1)] }));
+      }
+      const { trajectory: _t, reconstruction: _r, embeddings: _e, ...meta } = inv;
+      fs.writeFileSync(path.join(tmp, META), `${JSON.stringify(meta)}\n`);
+      fs.rmSync(final, { recursive: true, force: true });
+      fs.renameSync(tmp, final);
+    } catch (e) {
+      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+      throw new PentimentoError('IO_ERROR', `Cannot save the inversion in ${this.dir} (${(e as Error).message}). Check that the folder is writable and has free space.`);
+    }
+  }
+}
+
+/** The cache key. photo: see photoHash(); modelHash: the model folder's content hash. */
+export function inversionKey(photo: string, modelHash: string, settings: InversionSettings): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify([INVERSION_CACHE_VERSION, photo, modelHash, settings]));
+  return h.digest('hex').slice(0, 24);
+}
+
+/** Identity of a photo as fitted to the model: its pixels and size. */
+export function photoHash(rgb: Uint8Array, width: number, height: number): string {
+  return createHash('sha256').update(`${width}x${height}\0`).update(rgb).digest('hex').slice(0, 24);
+}
+
+function checkKey(key: string): string {
+  if (typeof key !== 'string' || !/^[0-9a-f]{24}$/.test(key)) {
+    throw new PentimentoError('BAD_ARGUMENT', `"${String(key)}" is not an inversion id (24 hex digits, as returned with an inversion's result).`);
+  }
+  return key;
+}
