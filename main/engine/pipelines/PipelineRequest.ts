@@ -2,6 +2,7 @@ import type { GenerationParameters } from '../image/GenerationParameters';
 import type { RgbImage } from '../image/RgbImage';
 import type { SamplerName } from '../schedulers';
 import type { CancellationToken } from '../util/cancellation';
+import type { ControlRequest, GenerationMetrics } from './prepareControl';
 
 /** One denoising step done: `step` counts from 1 to `totalSteps` (the steps actually run). */
 export interface PipelineProgress {
@@ -29,6 +30,8 @@ export interface CommonRequest {
   maxSide?: number;
   /** Force two batch-1 UNet calls for guidance even when the UNet takes batch 2. */
   splitGuidanceBatch?: boolean;
+  /** ControlNets guiding the generation (then `metrics.consistency` scores the result). */
+  control?: ControlRequest;
   onProgress?: (p: PipelineProgress) => void | Promise<void>;
   cancel?: CancellationToken;
   /** Receives intermediate tensors by name: text_embeddings, initial_latents, final_latents. */
@@ -75,4 +78,6 @@ export interface PipelineResult {
   timings: PipelineTimings;
   /** Denoising steps run (UNet evaluations per branch). */
   stepsRun: number;
+  /** Controlled generations: the result's consistency with the (first) condition. */
+  metrics?: GenerationMetrics;
 }

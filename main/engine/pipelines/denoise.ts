@@ -6,6 +6,7 @@ import type { Rng } from '../util/random';
 import type { PromptEmbeddings } from './encodePrompt';
 import { latentPreview } from './latentPreview';
 import type { PipelineProgress } from './PipelineRequest';
+import type { PreparedControl } from './prepareControl';
 
 export interface DenoiseArgs {
   unet: UNet;
@@ -23,6 +24,8 @@ export interface DenoiseArgs {
   /** Runs after each step on the new sample (latent blending); `stepIndex` is the step just done. */
   afterStep?: (sample: Float32Array, stepIndex: number) => Float32Array;
   splitGuidanceBatch?: boolean;
+  /** ControlNets: their residuals go into every UNet call (`unet` must then be ControlNet-ready). */
+  control?: PreparedControl;
   onProgress?: (p: PipelineProgress) => void | Promise<void>;
   cancel?: CancellationToken;
 }
@@ -39,7 +42,8 @@ function concat(...parts: Float32Array[]): Float32Array {
 
 /**
  * Step 7 of every pipeline: for i = startIndex … n−1,
- *   ε = ε_∅ + w·(ε_c − ε_∅)   (both branches in one batch-2 call when the UNet takes it),
+ *   ε = ε_∅ + w·(ε_c − ε_∅)   (both branches in one batch-2 call when the UNet takes it;
+ *                              with ControlNets, each call gets their residuals for its own batch),
  *   x ← scheduler.step(ε, i, x),
  * checking for cancellation before each step and reporting progress after it.
  */
@@ -59,19 +63,35 @@ export async function denoise(a: DenoiseArgs): Promise<Float32Array> {
     const t = scheduler.timesteps[i];
     const scaled = scheduler.scaleModelInput(x, i);
     const input = a.extraChannels ? concat(scaled, a.extraChannels) : scaled;
+    const predict = async (x: Float32Array, dims: number[], context: Float32Array, ctxDims: number[]): Promise<Float32Array> => {
+      const residuals = a.control
+        ? await a.control.residuals({
+            sample: dims[0] === 1 ? scaled : concat(scaled, scaled),
+            batch: dims[0],
+            latentHeight: a.latentHeight,
+            latentWidth: a.latentWidth,
+            t,
+            context,
+            contextDims: ctxDims,
+            step: i - a.startIndex,
+            totalSteps,
+          })
+        : undefined;
+      return unet.predict(x, dims, t, context, ctxDims, residuals);
+    };
     let eps: Float32Array;
     if (!prompt.guided) {
-      eps = await unet.predict(input, sampleDims(1), t, prompt.data, contextDims(1));
+      eps = await predict(input, sampleDims(1), prompt.data, contextDims(1));
     } else {
       let epsUncond: Float32Array;
       let epsCond: Float32Array;
       if (oneBatch) {
-        const both = await unet.predict(concat(input, input), sampleDims(2), t, prompt.data, contextDims(2));
+        const both = await predict(concat(input, input), sampleDims(2), prompt.data, contextDims(2));
         epsUncond = both.subarray(0, both.length / 2);
         epsCond = both.subarray(both.length / 2);
       } else {
-        epsUncond = await unet.predict(input, sampleDims(1), t, prompt.data.subarray(0, contextRow), contextDims(1));
-        epsCond = await unet.predict(input, sampleDims(1), t, prompt.data.subarray(contextRow), contextDims(1));
+        epsUncond = await predict(input, sampleDims(1), prompt.data.subarray(0, contextRow), contextDims(1));
+        epsCond = await predict(input, sampleDims(1), prompt.data.subarray(contextRow), contextDims(1));
       }
       eps = new Float32Array(epsCond.length);
       for (let k = 0; k < eps.length; k++) eps[k] = epsUncond[k] + guidance * (epsCond[k] - epsUncond[k]);

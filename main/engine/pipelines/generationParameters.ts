@@ -8,12 +8,13 @@ export function generationParameters(
   args: CheckedCommon,
   method: 'txt2img' | 'img2img' | 'inpaint',
   size: { width: number; height: number },
-  extra: { strength?: number; suppliedNoise?: boolean } = {},
+  extra: { strength?: number; suppliedNoise?: boolean; control?: Record<string, unknown>[] } = {},
 ): GenerationParameters {
   const more: Record<string, unknown> = {};
   if (model.folder.isTestModel) more.testModel = true;
   // The seed alone does not reproduce a result made from caller-supplied noise.
   if (extra.suppliedNoise) more.noise = 'supplied';
+  if (extra.control) more.control = extra.control;
   return {
     prompt: args.prompt,
     negativePrompt: args.negativePrompt,

@@ -12,6 +12,7 @@ import { generationParameters } from './generationParameters';
 import { initialNoise } from './initialNoise';
 import { inpaintingChannels } from './inpaintingChannels';
 import { PipelineClock } from './PipelineClock';
+import { prepareControl } from './prepareControl';
 import type { ImageToImageRequest, PipelineResult } from './PipelineRequest';
 
 /**
@@ -29,6 +30,7 @@ export async function imageToImage(model: StableDiffusionModel, request: ImageTo
   const strength = checkStrength(request.strength ?? DEFAULT_STRENGTH);
   const { fitted, latentHeight, latentWidth } = await fitPhoto(request.image, request.maxSide);
   checkNoise(request.noise, latentHeight, latentWidth);
+  const control = request.control ? await prepareControl(request.control, fitted.width, fitted.height) : undefined;
   const { startIndex } = img2imgStart(args.steps, strength);
 
   // 2. Encode the prompt.
@@ -56,7 +58,8 @@ export async function imageToImage(model: StableDiffusionModel, request: ImageTo
 
   // 7. Denoise.
   const z = await denoise({
-    unet,
+    unet: control?.unet ?? unet,
+    control,
     scheduler,
     latents,
     latentHeight,
@@ -77,10 +80,14 @@ export async function imageToImage(model: StableDiffusionModel, request: ImageTo
   const decoded = await decodeLatents(vae_decoder, z, latentHeight, latentWidth);
   const image = await restoreSize(decoded, request.image.width, request.image.height);
   clock.lap('decode');
+
+  // 9. Controlled generations: ControlNet++'s consistency of the result with the condition.
+  const metrics = control ? { consistency: await control.score(image) } : undefined;
   return {
     ...image,
-    parameters: generationParameters(model, args, 'img2img', fitted, { strength, suppliedNoise: !!request.noise }),
+    parameters: generationParameters(model, args, 'img2img', fitted, { strength, suppliedNoise: !!request.noise, control: control?.describe() }),
     timings: clock.finish(),
+    ...(metrics ? { metrics } : {}),
     stepsRun: scheduler.timesteps.length - startIndex,
   };
 }

@@ -12,6 +12,7 @@ import { generationParameters } from './generationParameters';
 import { initialNoise } from './initialNoise';
 import { inpaintingChannels } from './inpaintingChannels';
 import { PipelineClock } from './PipelineClock';
+import { prepareControl } from './prepareControl';
 import type { InpaintRequest, PipelineResult } from './PipelineRequest';
 import { resampleMask } from './resampleMask';
 
@@ -42,6 +43,7 @@ export async function inpaint(model: StableDiffusionModel, request: InpaintReque
   }
   const { fitted, latentHeight, latentWidth } = await fitPhoto(image, request.maxSide);
   checkNoise(request.noise, latentHeight, latentWidth);
+  const control = request.control ? await prepareControl(request.control, fitted.width, fitted.height) : undefined;
   const { startIndex } = img2imgStart(args.steps, strength);
 
   // 2. Encode the prompt.
@@ -86,7 +88,8 @@ export async function inpaint(model: StableDiffusionModel, request: InpaintReque
 
   // 7. Denoise.
   const z = await denoise({
-    unet,
+    unet: control?.unet ?? unet,
+    control,
     scheduler,
     latents,
     latentHeight,
@@ -108,10 +111,14 @@ export async function inpaint(model: StableDiffusionModel, request: InpaintReque
   const decoded = await decodeLatents(vae_decoder, z, latentHeight, latentWidth);
   const result = await restoreSize(decoded, image.width, image.height);
   clock.lap('decode');
+
+  // 9. Controlled generations: ControlNet++'s consistency of the result with the condition.
+  const metrics = control ? { consistency: await control.score(result) } : undefined;
   return {
     ...result,
-    parameters: generationParameters(model, args, 'inpaint', fitted, { strength, suppliedNoise: !!request.noise }),
+    parameters: generationParameters(model, args, 'inpaint', fitted, { strength, suppliedNoise: !!request.noise, control: control?.describe() }),
     timings: clock.finish(),
+    ...(metrics ? { metrics } : {}),
     stepsRun: scheduler.timesteps.length - startIndex,
   };
 }

@@ -10,6 +10,7 @@ import { generationParameters } from './generationParameters';
 import { initialNoise } from './initialNoise';
 import { inpaintingChannels } from './inpaintingChannels';
 import { PipelineClock } from './PipelineClock';
+import { prepareControl } from './prepareControl';
 import type { PipelineResult, TextToImageRequest } from './PipelineRequest';
 
 export const DEFAULT_TXT2IMG_SIZE = 512;
@@ -28,6 +29,7 @@ export async function textToImage(model: StableDiffusionModel, request: TextToIm
   const latentHeight = height / 8;
   const latentWidth = width / 8;
   checkNoise(request.noise, latentHeight, latentWidth);
+  const control = request.control ? await prepareControl(request.control, width, height) : undefined;
 
   // 2. Encode the prompt (and the negative prompt for guidance).
   const prompt = await encodePrompt(model.components, args.prompt, args.negativePrompt, args.guidance);
@@ -52,7 +54,8 @@ export async function textToImage(model: StableDiffusionModel, request: TextToIm
 
   // 7. Denoise.
   const z = await denoise({
-    unet,
+    unet: control?.unet ?? unet,
+    control,
     scheduler,
     latents,
     latentHeight,
@@ -72,10 +75,14 @@ export async function textToImage(model: StableDiffusionModel, request: TextToIm
   // 8. Decode.
   const image = await decodeLatents(vae_decoder, z, latentHeight, latentWidth);
   clock.lap('decode');
+
+  // 9. Controlled generations: ControlNet++'s consistency of the result with the condition.
+  const metrics = control ? { consistency: await control.score(image) } : undefined;
   return {
     ...image,
-    parameters: generationParameters(model, args, 'txt2img', { width, height }, { suppliedNoise: !!request.noise }),
+    parameters: generationParameters(model, args, 'txt2img', { width, height }, { suppliedNoise: !!request.noise, control: control?.describe() }),
     timings: clock.finish(),
+    ...(metrics ? { metrics } : {}),
     stepsRun: scheduler.timesteps.length,
   };
 }

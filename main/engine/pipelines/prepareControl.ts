@@ -1,0 +1,139 @@
+import { badArgument } from '../errors';
+import type { ControlNet, ControlResiduals } from '../control/ControlNet';
+import type { ConditionImage } from '../control/ConditionImage';
+import type { ConditionType } from '../control/ConditionType';
+import { consistencyScore } from '../control/consistencyScore';
+import { conditionTensor } from '../control/controlnet/conditionTensor';
+import { sumResiduals } from '../control/controlnet/sumResiduals';
+import type { ExtractOptions } from '../control/extractCondition';
+import { resizeCondition } from '../control/resizeCondition';
+import type { RgbImage } from '../image/RgbImage';
+import type { UNet } from '../model/UNet';
+
+/** One ControlNet guiding a generation. */
+export interface ControlUnit {
+  controlnet: ControlNet;
+  type: ConditionType;
+  /** The condition map (see extractCondition); resized to the generation size. */
+  condition: ConditionImage;
+  /** conditioning_scale (default 1; 0 turns it off). */
+  scale?: number;
+  /** Fractions of the denoising steps run between which it acts (default 0 and 1). */
+  start?: number;
+  end?: number;
+}
+
+export interface ControlRequest {
+  /** The model's UNet in its ControlNet-ready form (see controlledUnet). */
+  unet: UNet;
+  units: ControlUnit[];
+  /** How the consistency score re-extracts the condition (annotator folder, canny thresholds). */
+  extract?: Omit<ExtractOptions, 'raw' | 'width' | 'height'>;
+}
+
+/** ControlNet++'s consistency of a result with the first ControlNet's condition (see consistencyScore). */
+export interface ConsistencyReport {
+  type: ConditionType;
+  metric: string;
+  value: number;
+  higherIsBetter: boolean;
+}
+
+export interface GenerationMetrics {
+  consistency?: ConsistencyReport;
+}
+
+/** One UNet call's inputs, as the ControlNets see them. */
+export interface ControlStepInput {
+  /** The 4-channel latent x_t as fed to the UNet (scaled), repeated to `batch`. */
+  sample: Float32Array;
+  batch: number;
+  latentHeight: number;
+  latentWidth: number;
+  t: number;
+  context: Float32Array;
+  contextDims: readonly number[];
+  /** Index among the steps run (0-based) and their count. */
+  step: number;
+  totalSteps: number;
+}
+
+export interface PreparedControl {
+  unet: UNet;
+  /** The summed residuals of the ControlNets active at this step, or undefined when none is. */
+  residuals(input: ControlStepInput): Promise<ControlResiduals | undefined>;
+  score(result: RgbImage): Promise<ConsistencyReport>;
+  /** What goes into the PNG's parameters. */
+  describe(): Record<string, unknown>[];
+}
+
+/**
+ * diffusers' controlnet_keep: ControlNet k acts at step i of n when i/n ≥ start and
+ * (i+1)/n ≤ end; otherwise its residuals are zero (it is not run).
+ */
+export function controlActive(step: number, totalSteps: number, start: number, end: number): boolean {
+  return step / totalSteps >= start && (step + 1) / totalSteps <= end;
+}
+
+function checkFraction(name: string, v: number, i: number): number {
+  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw badArgument(`ControlNet ${i + 1}: ${name} is ${v}; use a fraction of the steps from 0 to 1.`);
+  return v;
+}
+
+/**
+ * Step 1 and 4 for a controlled generation: checks each unit (scale, start ≤ end, the ControlNet
+ * fits the UNet), resizes the conditions to the generation size once, and returns what the
+ * denoising loop and the scoring need.
+ */
+export async function prepareControl(control: ControlRequest, width: number, height: number): Promise<PreparedControl> {
+  if (!control || !Array.isArray(control.units) || control.units.length === 0) throw badArgument('A controlled generation needs at least one ControlNet.');
+  const target = control.unet.control;
+  if (!target) throw badArgument(`The UNet ${control.unet.session.file} takes no ControlNet residuals; pass the model's controlledUnet.`);
+  const units = await Promise.all(
+    control.units.map(async (u, i) => {
+      const scale = u.scale ?? 1;
+      if (typeof scale !== 'number' || !Number.isFinite(scale)) throw badArgument(`ControlNet ${i + 1}: scale is ${scale}; use a number (1 = full strength, 0 = off).`);
+      const start = checkFraction('start', u.start ?? 0, i);
+      const end = checkFraction('end', u.end ?? 1, i);
+      if (start >= end) throw badArgument(`ControlNet ${i + 1}: start ${start} is not before end ${end}.`);
+      u.controlnet.checkFits(target);
+      const condition = await resizeCondition(u.type, u.condition, width, height);
+      return { unit: u, scale, start, end, condition, tensor: conditionTensor(condition) };
+    }),
+  );
+
+  return {
+    unet: control.unet,
+    async residuals(s) {
+      const active = units.filter((u) => controlActive(s.step, s.totalSteps, u.start, u.end));
+      if (active.length === 0) return undefined;
+      const each: ControlResiduals[] = [];
+      for (const u of active) {
+        each.push(
+          await u.unit.controlnet.residuals(
+            {
+              sample: s.sample,
+              sampleDims: [s.batch, 4, s.latentHeight, s.latentWidth],
+              timestep: s.t,
+              context: s.context,
+              contextDims: s.contextDims,
+              condition: u.tensor.data,
+              conditionDims: u.tensor.dims,
+              scale: u.scale,
+            },
+            target,
+          ),
+        );
+      }
+      return sumResiduals(each);
+    },
+    async score(result) {
+      const first = units[0];
+      const s = await consistencyScore(first.unit.type, first.condition, result, control.extract);
+      return { type: first.unit.type, metric: s.metric, value: s.value, higherIsBetter: s.higherIsBetter };
+    },
+    describe() {
+      return units.map((u) => ({ type: u.unit.type, scale: u.scale, start: u.start, end: u.end, controlnet: u.unit.controlnet.file }));
+    },
+  };
+}
