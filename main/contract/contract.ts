@@ -11,6 +11,45 @@ import type { ErrorData } from '../engine/errors';
 export type SchedulerName = 'ddim' | 'euler' | 'euler-a' | 'dpmpp-2m';
 export type JobKind = 'txt2img' | 'img2img' | 'inpaint';
 
+/**
+ * An edit by inversion (PAPERS.md §2): the photo is inverted — the inversion cached per
+ * (photo, model, settings) — then re-generated towards `prompt`; the result's `inversionId`
+ * lets `reedit` try another prompt or η without inverting again.
+ */
+export interface InvertEditRequest {
+  /** The target prompt: what the photo should show. */
+  prompt: string;
+  image: { base64: string; name?: string };
+  /** White = edit; elsewhere the photo's reconstruction is kept. */
+  mask?: { base64: string };
+  /** Inversion and edit steps (default 50) and guidance (default 7.5). */
+  steps?: number;
+  guidance?: number;
+  projectId?: string;
+  /** pti (Prompt Tuning Inversion, default) | nti (null-text) | ddim (plain DDIM inversion). */
+  method?: 'pti' | 'nti' | 'ddim';
+  /** Describes the photo; default: the empty prompt. */
+  sourcePrompt?: string;
+  /** Edit strength in [0, 1]: 0 reconstructs the photo; default 0.7 (pti), 1 (nti, ddim). */
+  eta?: number;
+  /** Optimiser iterations per timestep (default 10) and first step size (default 0.01). */
+  innerSteps?: number;
+  lr?: number;
+  /** pti: the first c_t starts from the target (default) or source prompt's embedding. */
+  init?: 'target' | 'source';
+}
+
+/** Another edit from a cached inversion (a result's `inversionId`): only the edit stage runs. */
+export interface ReeditRequest {
+  inversionId: string;
+  /** The target prompt. */
+  prompt: string;
+  eta?: number;
+  /** White = edit; absent = edit everywhere. */
+  mask?: { base64: string };
+  projectId?: string;
+}
+
 export interface ModelInfo {
   name: string;
   dir: string;
@@ -51,6 +90,8 @@ export interface JobProgress {
   jobId: string;
   step: number;
   totalSteps: number;
+  /** Edits by inversion: the stage the step belongs to (steps count from 1 in each). */
+  stage?: 'invert' | 'tune' | 'edit';
   /** Small PNG preview of the current prediction of the final image. */
   preview?: EncodedImage;
 }
@@ -63,6 +104,8 @@ export interface JobResult {
   timings: Record<string, number>;
   /** Set when the job carried a projectId: the result is already saved in that project. */
   saved?: { projectId: string; resultId: string };
+  /** invertEdit and reedit results: the cached inversion a `reedit` can start from. */
+  inversionId?: string;
 }
 
 export interface TokenCount {
@@ -121,6 +164,10 @@ export interface EngineRequests {
   /** Starts a job and returns its id at once; progress/result/error arrive as events. */
   generate(params: GenerateRequest): { jobId: string };
   cancel(params: { jobId: string }): { cancelled: boolean };
+  /** Starts an edit by inversion (a job, like generate); the result carries metrics and an inversionId. */
+  invertEdit(params: InvertEditRequest): { jobId: string };
+  /** Starts an edit from a cached inversion (cheap: no inversion runs); events as for generate. */
+  reedit(params: ReeditRequest): { jobId: string };
   /** Opens an image as a new project (its folder is written before this answers). */
   createProject(params: { image: { base64: string; name?: string } }): ProjectState;
   /** Newest activity first. */
@@ -166,6 +213,8 @@ export const ENGINE_REQUESTS: readonly EngineRequestName[] = [
   'countTokens',
   'generate',
   'cancel',
+  'invertEdit',
+  'reedit',
   'createProject',
   'listProjects',
   'openProject',

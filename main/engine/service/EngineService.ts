@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { EngineHandler, EngineOptions } from '../../contract/EngineHandler';
 import type {
@@ -5,12 +6,18 @@ import type {
   EngineEvents,
   EngineRequestName,
   GenerateRequest,
+  InvertEditRequest,
   JobKind,
   ModelInfo,
   RequestParams,
+  ReeditRequest,
   RequestResult,
   TokenCount,
 } from '../../contract/contract';
+import { DerivedModelCache } from '../graph/DerivedModelCache';
+import { InversionCache } from '../inversion/InversionCache';
+import { invertAndEdit, reeditInversion, type InvertEditResult } from '../inversion/invertAndEdit';
+import { checkEta, checkInversionSettings } from '../inversion/InversionSettings';
 import { badArgument, PentimentoError, toErrorData } from '../errors';
 import { encodePng } from '../image/encodePng';
 import { encodePreviewPng } from '../image/encodePreviewPng';
@@ -34,7 +41,9 @@ const PREVIEW_SIDE = 128;
 
 interface Job {
   id: string;
-  request: GenerateRequest;
+  /** Which request started it. */
+  method?: 'generate' | 'invertEdit' | 'reedit';
+  request: GenerateRequest | InvertEditRequest | ReeditRequest;
   seed: number;
   source: CancellationSource;
   queuedAt: number;
@@ -58,6 +67,8 @@ export class EngineService implements EngineHandler {
     private readonly projects: ProjectRequests,
     /** True when no model folder was given or installed and the embedded test model is used. */
     readonly usingEmbeddedModel: boolean,
+    /** Inversions and derived models are cached under it. */
+    private readonly userDataDir?: string,
   ) {}
 
   /**
@@ -67,7 +78,7 @@ export class EngineService implements EngineHandler {
   static async create(opts: EngineOptions): Promise<EngineService> {
     const { dir, embedded } = await resolveModelDir(opts.modelDir, opts.userDataDir);
     const model = await StableDiffusionModel.load(dir, { provider: opts.provider });
-    return new EngineService(model, new ProjectRequests(opts.userDataDir), embedded);
+    return new EngineService(model, new ProjectRequests(opts.userDataDir), embedded, opts.userDataDir);
   }
 
   on(listener: Listener): () => void {
@@ -99,6 +110,10 @@ export class EngineService implements EngineHandler {
         return this.generate(params as RequestParams<'generate'>) as RequestResult<K>;
       case 'cancel':
         return this.cancel(params as RequestParams<'cancel'>) as RequestResult<K>;
+      case 'invertEdit':
+      case 'reedit':
+        await this.projects.checkProject((params as RequestParams<'reedit'>)?.projectId);
+        return this.queueInversion(method, params as InvertEditRequest | ReeditRequest) as RequestResult<K>;
       default:
         throw badArgument(`Unknown request "${String(method)}".`);
     }
@@ -144,6 +159,62 @@ export class EngineService implements EngineHandler {
     return { jobId: job.id };
   }
 
+  /** Edits by inversion: checked at once, then queued with the generate jobs. */
+  queueInversion(method: 'invertEdit' | 'reedit', request: InvertEditRequest | ReeditRequest): { jobId: string } {
+    if (!request || typeof request !== 'object') throw badArgument(`${method} needs a request object.`);
+    if (typeof request.prompt !== 'string') throw badArgument(`${method} needs a prompt (the target: what the photo should show).`);
+    if (request.eta !== undefined) checkEta(request.eta);
+    if (request.mask !== undefined && typeof request.mask?.base64 !== 'string') throw badArgument('The mask must be { base64 } image bytes.');
+    if (method === 'invertEdit') {
+      const r = request as InvertEditRequest;
+      if (!r.image || typeof r.image.base64 !== 'string') throw badArgument('invertEdit needs an image.');
+      checkInversionSettings({ method: r.method, steps: r.steps, guidance: r.guidance, sourcePrompt: r.sourcePrompt, innerSteps: r.innerSteps, lr: r.lr, init: r.init });
+    } else if (!this.inversionCache().has((request as ReeditRequest).inversionId)) {
+      throw badArgument(`No cached inversion ${(request as ReeditRequest).inversionId}; run invertEdit first (its result carries the inversionId).`);
+    }
+    const job: Job = { id: `job-${this.nextId++}`, method, request, seed: 0, source: new CancellationSource(), queuedAt: performance.now() };
+    this.jobs.set(job.id, job);
+    this.queue = this.queue.then(() => this.runJob(job));
+    return { jobId: job.id };
+  }
+
+  private inversionCache(): InversionCache {
+    return new InversionCache(path.join(this.userDataDir ?? path.join(this.model.folder.dir, '.pentimento'), 'inversions'));
+  }
+
+  private async runInversion(job: Job): Promise<InvertEditResult> {
+    const onProgress = (p: PipelineProgress & { stage: 'invert' | 'tune' | 'edit' }) => this.progress(job.id, p);
+    const mask = async (m: { base64: string } | undefined, width: number, height: number) =>
+      m ? loadMask(Buffer.from(m.base64, 'base64'), width, height, { name: 'the mask' }) : undefined;
+    if (job.method === 'reedit') {
+      const r = job.request as ReeditRequest;
+      const cache = this.inversionCache();
+      const stored = cache.load(r.inversionId);
+      return reeditInversion(this.model, {
+        inversionId: r.inversionId,
+        inversionCache: cache,
+        prompt: r.prompt,
+        eta: r.eta,
+        mask: stored ? await mask(r.mask, stored.photo.width, stored.photo.height) : undefined,
+        cancel: job.source.token,
+        onProgress,
+      });
+    }
+    const r = job.request as InvertEditRequest;
+    const image = await loadImage(Buffer.from(r.image.base64, 'base64'), { name: r.image.name ?? 'the image' });
+    return invertAndEdit(this.model, {
+      image,
+      prompt: r.prompt,
+      eta: r.eta,
+      mask: await mask(r.mask, image.width, image.height),
+      settings: { method: r.method, steps: r.steps, guidance: r.guidance, sourcePrompt: r.sourcePrompt, innerSteps: r.innerSteps, lr: r.lr, init: r.init },
+      inversionCache: this.inversionCache(),
+      derivedModels: new DerivedModelCache(path.join(path.dirname(this.inversionCache().dir), 'derived')),
+      cancel: job.source.token,
+      onProgress,
+    });
+  }
+
   cancel(params: { jobId: string }): { cancelled: boolean } {
     const job = params && this.jobs.get(params.jobId);
     if (!job || job.source.token.isCancelled) return { cancelled: false };
@@ -155,7 +226,8 @@ export class EngineService implements EngineHandler {
     const queuedMs = performance.now() - job.queuedAt;
     try {
       job.source.token.throwIfCancelled();
-      const result = await this.runPipeline(job);
+      const result: PipelineResult | InvertEditResult = job.method && job.method !== 'generate' ? await this.runInversion(job) : await this.runPipeline(job);
+      const inversion = 'inversion' in result ? { metrics: result.metrics, inversionId: result.inversion.key } : {};
       const png = await encodePng(result.rgb, result.width, result.height, result.parameters);
       const event = await this.projects.saveResult(job.request.projectId, {
         jobId: job.id,
@@ -163,6 +235,7 @@ export class EngineService implements EngineHandler {
         parameters: { ...result.parameters },
         // `load` is the model's one-time load, the same for every job of this engine.
         timings: { ...result.timings, queued: queuedMs, load: this.model.loadMs },
+        ...inversion,
       });
       this.emit('result', event);
     } catch (e) {
@@ -173,7 +246,7 @@ export class EngineService implements EngineHandler {
   }
 
   private async runPipeline(job: Job): Promise<PipelineResult> {
-    const r = job.request;
+    const r = job.request as GenerateRequest;
     const common = {
       prompt: r.prompt,
       negativePrompt: r.negativePrompt,
@@ -191,13 +264,14 @@ export class EngineService implements EngineHandler {
     return inpaint(this.model, { ...common, image, mask, strength: r.strength });
   }
 
-  private async progress(jobId: string, p: PipelineProgress): Promise<void> {
+  private async progress(jobId: string, p: PipelineProgress & { stage?: 'invert' | 'tune' | 'edit' }): Promise<void> {
     if (this.listeners.size === 0) return;
     const preview = await encodePreviewPng(p.preview.rgb, p.preview.width, p.preview.height, PREVIEW_SIDE);
     this.emit('progress', {
       jobId,
       step: p.step,
       totalSteps: p.totalSteps,
+      ...(p.stage ? { stage: p.stage } : {}),
       preview: { pngBase64: preview.png.toString('base64'), width: preview.width, height: preview.height },
     });
   }
