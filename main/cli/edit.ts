@@ -1,7 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import { badArgument } from '../engine/errors';
+import { ControlNet, resolveControlNetFile } from '../engine/control/ControlNet';
+import type { ConditionImage } from '../engine/control/ConditionImage';
+import { CONTROL_SPEC_FORMAT, parseControlSpec, type ControlSpec } from '../engine/control/controlnet/parseControlSpec';
+import { extractCondition, rawCondition } from '../engine/control/extractCondition';
+import { annotatorFile, isAnnotatorType } from '../engine/control/annotatorSlots';
+import { badArgument, PentimentoError } from '../engine/errors';
 import { fitToModel } from '../engine/image/fitToModel';
 import { loadImage } from '../engine/image/loadImage';
 import { loadMask } from '../engine/image/loadMask';
@@ -11,17 +16,21 @@ import { InversionCache } from '../engine/inversion/InversionCache';
 import type { InversionProgress } from '../engine/inversion/InversionProgress';
 import { checkEta, checkInversionSettings, INVERSION_METHODS, type InversionMethod } from '../engine/inversion/InversionSettings';
 import { invertAndEdit, type InvertEditResult } from '../engine/inversion/invertAndEdit';
+import { controlledUnet } from '../engine/model/controlledUnet';
 import { defaultCacheRoot } from '../engine/model/defaultModel';
 import { resolveModelDir } from '../engine/model/resolveModelDir';
 import { StableDiffusionModel } from '../engine/model/StableDiffusionModel';
+import { bestOfSeeds, MAX_BEST_OF, type SeedCandidate } from '../engine/pipelines/bestOfSeeds';
 import { checkCommon, checkSize, checkStrength } from '../engine/pipelines/checkInputs';
 import { DEFAULT_MAX_SIDE } from '../engine/pipelines/fitPhoto';
 import { imageToImage } from '../engine/pipelines/imageToImage';
 import { inpaint } from '../engine/pipelines/inpaint';
 import type { CommonRequest, PipelineProgress, PipelineResult } from '../engine/pipelines/PipelineRequest';
+import type { ControlUnit } from '../engine/pipelines/prepareControl';
 import { DEFAULT_TXT2IMG_SIZE, textToImage } from '../engine/pipelines/textToImage';
 import type { SamplerName } from '../engine/schedulers';
 import { readNpy, writeNpy } from '../engine/util/npy';
+import { defaultUserDataDir } from '../web/defaultUserDataDir';
 import { parseCliArgs, runCli } from './cliUtil';
 
 const USAGE = `Usage: npm run edit -- --image PATH --prompt TEXT [options]
@@ -49,6 +58,18 @@ its generation parameters.
                       (--txt2img: ./txt2img-<seed>.png)
   --json              print one JSON object (output, size, seed, provider, model, timings, metrics)
                       as the last line of stdout
+
+Structure guidance (ControlNet; PAPERS.md §1), with --txt2img, --image or --image and --mask:
+  --control ${CONTROL_SPEC_FORMAT}
+                      a ControlNet (.onnx file or folder with model.onnx) guided by the TYPE
+                      condition (canny, depth, segmentation, lineart, softedge) extracted from the
+                      image at PATH — or PATH is the condition map itself with raw; scale (default 1),
+                      start/end (fractions of the steps it acts in; default 0 and 1). Repeatable:
+                      the ControlNets' residuals add up. The result's consistency with the first
+                      condition (ControlNet++'s metric) is printed and reported under metrics
+  --best-of N         generate seeds seed … seed+N−1 and keep the most consistent (needs --control)
+  --annotators DIR    models folder whose annotators/ holds depth.onnx, seg.onnx, lineart.onnx,
+                      hed.onnx (default: <user data>/models, as npm run control)
 
 Editing by inversion (the photo is inverted, then re-generated towards --prompt; PAPERS.md §2):
   --method NAME       pti (Prompt Tuning Inversion) | nti (null-text inversion) | ddim (plain DDIM
@@ -127,6 +148,9 @@ async function main(): Promise<void> {
     'inner-steps': { type: 'string' },
     lr: { type: 'string' },
     init: { type: 'string' },
+    control: { type: 'string', multiple: true },
+    'best-of': { type: 'string' },
+    annotators: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -137,7 +161,20 @@ async function main(): Promise<void> {
   // 1. Every flag is checked before anything is loaded or written.
   if (positionals.length > 0) throw badArgument(`Unexpected argument "${positionals[0]}"; see --help.`);
   if (values.prompt === undefined) throw badArgument('--prompt is required; see --help.');
-  if (values.method !== undefined) return editByInversion(values);
+  const controlSpecs: ControlSpec[] = (values.control ?? []).map(parseControlSpec);
+  const bestOf = number('best-of', values['best-of'], true);
+  if (bestOf !== undefined && (bestOf < 1 || bestOf > MAX_BEST_OF)) throw badArgument(`--best-of is ${bestOf}; use a whole number from 1 to ${MAX_BEST_OF}.`);
+  if (bestOf !== undefined && controlSpecs.length === 0) throw badArgument('--best-of ranks results by their consistency with a condition; add --control.');
+  if (values.method !== undefined) {
+    if (controlSpecs.length || bestOf !== undefined || values.annotators !== undefined) throw badArgument('--control, --best-of and --annotators do not apply to --method.');
+    const { control: _c, 'best-of': _b, annotators: _a, ...inversion } = values;
+    return editByInversion(inversion);
+  }
+  if (values.annotators !== undefined && controlSpecs.length === 0) throw badArgument('--annotators applies to --control.');
+  for (const spec of controlSpecs) {
+    resolveControlNetFile(spec.model);
+    if (!fs.existsSync(spec.image)) throw badArgument(`--control ${spec.model}: the image ${spec.image} does not exist.`);
+  }
   for (const flag of ['source-prompt', 'eta', 'inner-steps', 'lr', 'init'] as const) {
     if (values[flag] !== undefined) throw badArgument(`--${flag} applies to editing by inversion; add --method pti|nti|ddim.`);
   }
@@ -191,6 +228,22 @@ async function main(): Promise<void> {
   if (values.dump !== undefined && fs.existsSync(values.dump) && !fs.statSync(values.dump).isDirectory()) {
     throw badArgument(`--dump ${values.dump} is a file; give a folder.`);
   }
+  // The conditions: extracted from each photo (or taken as they are with raw) at its own size;
+  // the pipeline resizes them to the generation size.
+  const annotatorsDir = path.resolve(values.annotators ?? path.join(defaultUserDataDir(), 'models'));
+  // Scoring re-extracts the first condition from the result, so its annotator must be there even for a raw map.
+  const scored = controlSpecs[0];
+  if (scored && isAnnotatorType(scored.type) && !fs.existsSync(annotatorFile(annotatorsDir, scored.type))) {
+    throw new PentimentoError(
+      'MODEL_MISSING',
+      `Scoring the ${scored.type} condition needs its annotator at ${annotatorFile(annotatorsDir, scored.type)}, which is missing; put it there or pass --annotators DIR (see npm run control -- --help).`,
+    );
+  }
+  const conditions: ConditionImage[] = [];
+  for (const spec of controlSpecs) {
+    const photo = await loadImage(spec.image, { name: spec.image });
+    conditions.push(spec.raw ? rawCondition(spec.type, photo) : await extractCondition(spec.type, photo, { modelsDir: annotatorsDir }));
+  }
 
   // 3. The model.
   const { dir } = await resolveModelDir(values.model);
@@ -200,21 +253,49 @@ async function main(): Promise<void> {
       process.stderr.write('edit: using the embedded random-weight test model; results are noise, not images. Pass --model DIR for a real one.\n');
     }
 
-    // 4. Run.
-    const dumps: { name: string; data: Float32Array; dims: number[] }[] = [];
-    if (values.dump !== undefined) common.dump = (name, data, dims) => dumps.push({ name, data: data.slice(), dims });
-    const bar = progressBar();
-    common.onProgress = (p) => bar.update(p);
-    let result: PipelineResult;
-    try {
-      if (txt2img) result = await textToImage(model, { ...common, width, height });
-      else if (mask) result = await inpaint(model, { ...common, image: image!, mask, strength });
-      else result = await imageToImage(model, { ...common, image: image!, strength });
-    } finally {
-      bar.stop();
+    // 4. ControlNets: the UNet made ControlNet-ready (built once per model, then cached).
+    const controlNets: ControlNet[] = [];
+    const cacheRoot = defaultCacheRoot();
+    if (controlSpecs.length) {
+      const unet = await controlledUnet(model, cacheRoot, {
+        onBuild: () => process.stderr.write('edit: making the UNet ControlNet-ready (once per model)…\n'),
+      });
+      for (const spec of controlSpecs) controlNets.push(await ControlNet.open(model.runtime, spec.model));
+      const units: ControlUnit[] = controlSpecs.map((spec, i) => ({
+        controlnet: controlNets[i],
+        type: spec.type,
+        condition: conditions[i],
+        scale: spec.scale,
+        start: spec.start,
+        end: spec.end,
+      }));
+      common.control = { unet, units, extract: { modelsDir: annotatorsDir } };
     }
 
-    // 5. Write: the PNG (atomic), then the dumps.
+    // 5. Run (best of N: seeds seed … seed+N−1, the most consistent kept, with its dumps).
+    const dumpsBySeed = new Map<number, { name: string; data: Float32Array; dims: number[] }[]>();
+    const bar = progressBar();
+    const generate = (seed: number): Promise<PipelineResult> => {
+      const dumps: { name: string; data: Float32Array; dims: number[] }[] = [];
+      dumpsBySeed.set(seed, dumps);
+      const request: CommonRequest = { ...common, seed, onProgress: (p) => bar.update(p) };
+      if (values.dump !== undefined) request.dump = (name, data, dims) => dumps.push({ name, data: data.slice(), dims });
+      if (txt2img) return textToImage(model, { ...request, width, height });
+      if (mask) return inpaint(model, { ...request, image: image!, mask, strength });
+      return imageToImage(model, { ...request, image: image!, strength });
+    };
+    let result: PipelineResult;
+    let ranked: SeedCandidate[] | undefined;
+    try {
+      if (bestOf !== undefined) ({ best: result, ranked } = await bestOfSeeds(bestOf, checked.seed, generate));
+      else result = await generate(checked.seed);
+    } finally {
+      bar.stop();
+      await Promise.all(controlNets.map((c) => c.dispose()));
+    }
+    const dumps = dumpsBySeed.get(result.parameters.seed) ?? [];
+
+    // 6. Write: the PNG (atomic), then the dumps.
     await savePng(out, result.rgb, result.width, result.height, result.parameters);
     if (values.dump !== undefined) {
       fs.mkdirSync(values.dump, { recursive: true });
@@ -230,7 +311,7 @@ async function main(): Promise<void> {
       model: { name: model.folder.name, hash: model.folder.hash, testModel: model.folder.isTestModel, dir: model.folder.dir },
       steps: result.stepsRun,
       timings: { load: model.loadMs, ...result.timings, wallOverOrt: result.timings.total / Math.max(result.timings.insideOrt, 1e-9) },
-      metrics: {},
+      metrics: consistencyMetrics(result, ranked),
     };
     if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     else {
@@ -238,10 +319,28 @@ async function main(): Promise<void> {
         `${out} (${result.width}×${result.height}, seed ${summary.seed}, ${summary.provider}, ` +
           `${(result.timings.total / 1000).toFixed(2)} s, ${(result.timings.insideOrt / 1000).toFixed(2)} s in onnxruntime)\n`,
       );
+      const c = result.metrics?.consistency;
+      if (c) {
+        const tried = ranked ? `; best of ${ranked.length} seeds: ${ranked.map((r) => `${r.seed} ${r.consistency.toFixed(4)}`).join(', ')}` : '';
+        process.stdout.write(`consistency with the ${c.type} condition: ${c.metric} ${c.value.toFixed(4)} (${c.higherIsBetter ? 'higher' : 'lower'} is better)${tried}\n`);
+      }
     }
   } finally {
     await model.dispose();
   }
+}
+
+/** `metrics` of --json: ControlNet++'s consistency, and every seed tried by --best-of, best first. */
+function consistencyMetrics(result: PipelineResult, ranked: SeedCandidate[] | undefined): Record<string, unknown> {
+  const c = result.metrics?.consistency;
+  if (!c) return {};
+  return {
+    consistency: c.value,
+    consistency_metric: c.metric,
+    consistency_type: c.type,
+    consistency_higher_is_better: c.higherIsBetter,
+    ...(ranked ? { best_of: ranked } : {}),
+  };
 }
 
 /** What `--method` runs with: the parsed flags. */

@@ -16,7 +16,7 @@ const opened = new WeakMap<StableDiffusionModel, Map<string, Promise<UNet>>>();
  * the graph toolkit's version) and opened once per model. Its session lives on the model's
  * runtime and is released with it.
  */
-export function controlledUnet(model: StableDiffusionModel, cacheRoot: string): Promise<UNet> {
+export function controlledUnet(model: StableDiffusionModel, cacheRoot: string, opts: { onBuild?: () => void } = {}): Promise<UNet> {
   const own = model.components.unet;
   if (own.control) return Promise.resolve(own);
   const root = path.join(path.resolve(cacheRoot), 'derived');
@@ -31,6 +31,8 @@ export function controlledUnet(model: StableDiffusionModel, cacheRoot: string): 
         sourceFile: model.folder.parts.unet.file,
         sourceHash: model.folder.hash,
         derive: (source) => addControlResiduals(source.model, { dir: source.dir }).model,
+      }, (p) => {
+        if (!p.cached && p.stage === 'load') opts.onBuild?.();
       });
       return new UNet(await model.runtime.createSession(derived.file), model.folder.unetMaxBatch);
     })();

@@ -1,0 +1,141 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readParameters } from '../../main/engine/image/readParameters';
+import { testAnnotatorsDir } from '../../models/annotators/generate';
+import { testControlNetDir } from '../../models/controlnet/testControlNets';
+import { testModelDir } from '../fixtures/models';
+
+const ROOT = process.cwd();
+const CHELSEA = '../shared/photos/chelsea.png';
+
+let tmp: string;
+let tiny: string;
+let cn: string;
+let cnTorch: string;
+let cnWide: string;
+let square: string;
+
+beforeAll(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pentimento-edit-control-'));
+  tiny = await testModelDir('tiny');
+  cn = testControlNetDir('tiny');
+  cnTorch = testControlNetDir('tiny-torch');
+  cnWide = testControlNetDir('tiny-wide');
+  // A ready canny map drawn as a sketch would be: a black square outline on white.
+  const rgb = Buffer.alloc(64 * 64 * 3, 255);
+  for (let y = 16; y < 48; y++) for (let x = 16; x < 48; x++) if (y === 16 || y === 47 || x === 16 || x === 47) rgb.fill(0, (y * 64 + x) * 3, (y * 64 + x) * 3 + 3);
+  square = path.join(tmp, 'square.png');
+  await sharp(rgb, { raw: { width: 64, height: 64, channels: 3 } }).png().toFile(square);
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function edit(...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npx', ['tsx', 'main/cli/edit.ts', ...args], {
+      cwd: ROOT,
+      // The derived (ControlNet-ready) UNet is cached in the test's own folder.
+      env: { ...process.env, PENTIMENTO_PROVIDER: 'cpu', PENTIMENTO_CACHE_DIR: path.join(tmp, 'cache') },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function lastJson(stdout: string): Record<string, any> {
+  const lines = stdout.trimEnd().split('\n');
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+const pixels = async (file: string) => (await sharp(file).removeAlpha().raw().toBuffer()).toString('hex');
+
+const txt2img = (out: string, ...more: string[]) =>
+  edit('--txt2img', '--prompt', 'a cat', '--width', '64', '--height', '64', '--steps', '2', '--seed', '5', '--model', tiny, '--out', path.join(tmp, out), ...more);
+
+describe('npm run edit --control', () => {
+  it('guides text-to-image by a condition from a photo and reports its consistency under metrics', async () => {
+    const r = await txt2img('canny.png', '--control', `${cn},type=canny,image=${CHELSEA},scale=1`, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const s = lastJson(r.stdout);
+    expect(s.metrics).toMatchObject({ consistency_metric: 'f1', consistency_type: 'canny', consistency_higher_is_better: true });
+    expect(s.metrics.consistency).toBeGreaterThanOrEqual(0);
+    expect(s.metrics.consistency).toBeLessThanOrEqual(1);
+    const params = await readParameters(path.join(tmp, 'canny.png'));
+    expect((params?.extra as any)?.control).toEqual([{ type: 'canny', scale: 1, start: 0, end: 1, controlnet: path.join(cn, 'model.onnx') }]);
+  });
+
+  it('scale 0 gives the uncontrolled pixels; scale 1 other ones', async () => {
+    const [plain, zero, one] = await Promise.all([
+      txt2img('plain.png'),
+      // lineart: the score re-extracts lines from the result with the (generated) annotator.
+      txt2img('zero.png', '--control', `${cnTorch},type=lineart,image=${square},raw,scale=0`, '--annotators', testAnnotatorsDir()),
+      txt2img('one.png', '--control', `${cnTorch},type=lineart,image=${square},raw`, '--annotators', testAnnotatorsDir()),
+    ]);
+    for (const r of [plain, zero, one]) expect(r.code, r.stderr).toBe(0);
+    expect(zero.stdout).toMatch(/consistency with the lineart condition: ms_ssim \d\.\d{4} \(higher is better\)/);
+    expect(await pixels(path.join(tmp, 'zero.png'))).toBe(await pixels(path.join(tmp, 'plain.png')));
+    expect(await pixels(path.join(tmp, 'one.png'))).not.toBe(await pixels(path.join(tmp, 'plain.png')));
+  });
+
+  it('--best-of N tries seeds seed…seed+N−1, keeps the most consistent and lists them all', async () => {
+    const r = await edit(
+      '--image', CHELSEA, '--prompt', 'a cat', '--steps', '2', '--seed', '30', '--model', tiny, '--out', path.join(tmp, 'best.png'),
+      '--control', `${cn},type=canny,image=${CHELSEA},start=0,end=1`, '--control', `${cnTorch},type=canny,image=${CHELSEA},scale=0.5`,
+      '--best-of', '3', '--json',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const s = lastJson(r.stdout);
+    const tried = s.metrics.best_of as { seed: number; consistency: number }[];
+    expect(tried.map((t) => t.seed).sort()).toEqual([30, 31, 32]);
+    for (let k = 1; k < tried.length; k++) expect(tried[k - 1].consistency).toBeGreaterThanOrEqual(tried[k].consistency);
+    expect(s.seed).toBe(tried[0].seed);
+    expect(s.metrics.consistency).toBe(tried[0].consistency);
+    expect([s.width, s.height]).toEqual([451, 300]);
+  });
+
+  it('rejects bad specs, with what to do', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--control', `${cn},type=canny,image=${square},foo=1`], /unknown key "foo"; use type, image, raw, scale, start, end/],
+      [['--control', `${cn},type=canny`], /image=PATH is missing/],
+      [['--control', `${cn},image=${square}`], /type=TYPE is missing/],
+      [['--control', `${cn},type=canny,image=${path.join(tmp, 'nope.png')}`], /the image .*nope\.png does not exist/],
+      [['--control', `${cn},type=canny,image=${square},scale=abc`], /scale is "abc"; give a number/],
+      [['--control', `${cn},type=canny,image=${square},start=0.8,end=0.2`], /start 0.8 must be before end 0.2/],
+      [['--control', `${cn},type=sketchy,image=${square}`], /Unknown condition type "sketchy"/],
+      [['--control', `${path.join(tmp, 'missing-cn')},type=canny,image=${square}`], /ControlNet .*missing-cn does not exist/],
+      [['--best-of', '2'], /--best-of ranks results .* add --control/],
+      [['--control', `${cn},type=canny,image=${square}`, '--best-of', '0'], /--best-of is 0/],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => txt2img('bad.png', ...args)));
+    runs.forEach((r, i) => {
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(cases[i][1]);
+    });
+    expect(fs.existsSync(path.join(tmp, 'bad.png'))).toBe(false);
+  });
+
+  it('a ControlNet that does not fit the model fails naming both; a depth condition without its annotator says where it goes', async () => {
+    const [wide, depth] = await Promise.all([
+      txt2img('wide.png', '--control', `${cnWide},type=canny,image=${square}`),
+      txt2img('depth.png', '--control', `${cn},type=depth,image=${CHELSEA}`, '--annotators', path.join(tmp, 'no-models')),
+    ]);
+    expect(wide.code).toBe(2);
+    expect(wide.stderr).toContain(`The ControlNet ${path.join(cnWide, 'model.onnx')} does not fit the UNet`);
+    expect(wide.stderr).toMatch(/cross-attention width 48 vs the UNet's 32/);
+    expect(depth.code).toBe(2);
+    expect(depth.stderr).toMatch(/Scoring the depth condition needs its annotator at .*no-models\/annotators\/depth\.onnx, which is missing/);
+  });
+});
