@@ -94,7 +94,10 @@ export class DerivedModelCache {
     } catch (e) {
       fs.rmSync(tmp, { recursive: true, force: true });
       if (e instanceof PentimentoError) throw e;
-      throw new PentimentoError('IO_ERROR', `Cannot build the derived model ${recipe.name} in ${this.root} (${(e as Error).message}). Check that the folder is writable and has free space.`);
+      if (typeof (e as NodeJS.ErrnoException).code === 'string') {
+        throw new PentimentoError('IO_ERROR', `Cannot build the derived model ${recipe.name} in ${this.root} (${(e as Error).message}). Check that the folder is writable and has free space.`);
+      }
+      throw new PentimentoError('INTERNAL', `Deriving ${recipe.name} from ${recipe.sourceFile} failed: ${(e as Error).message}`);
     }
     this.builds++;
     onProgress?.({ recipe: recipe.name, stage: 'done', cached: false });

@@ -39,6 +39,8 @@ export interface InvertEditRequest {
   inversionCache?: InversionCache;
   /** Where the loss-gradient model is built (default <cache root>/derived). */
   derivedModels?: DerivedModelCache;
+  /** An open loss-gradient model to use (default: one per loaded model, opened on first use). */
+  lossGradient?: UNetLossGradient;
   cancel?: CancellationToken;
   onProgress?: (p: InversionProgress) => void | Promise<void>;
   onDerivedModel?: (p: DerivedModelProgress) => void;
@@ -129,7 +131,7 @@ export async function invertAndEdit(model: StableDiffusionModel, request: Invert
     const lossGradient =
       settings.method === 'ddim'
         ? undefined
-        : await lossGradientFor(model, request.derivedModels ?? new DerivedModelCache(path.join(defaultCacheRoot(), 'derived')), request.onDerivedModel);
+        : request.lossGradient ?? await lossGradientFor(model, request.derivedModels ?? new DerivedModelCache(path.join(defaultCacheRoot(), 'derived')), request.onDerivedModel);
     const vjpBefore = lossGradient?.calls ?? 0;
     const run = await invertPhoto(model, {
       z0,

@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readParameters } from '../../main/engine/image/readParameters';
+import { testModelDir } from '../fixtures/models';
+
+const ROOT = process.cwd();
+
+let tmp: string;
+let cacheRoot: string;
+let tiny: string;
+let photo: string;
+let mask: string;
+
+beforeAll(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pentimento-edit-inversion-'));
+  tiny = await testModelDir('tiny');
+  // A fresh inversion cache, but the loss-gradient model the engine tests already derived
+  // (derived models are keyed by the source's content hash, so sharing them is safe).
+  cacheRoot = path.join(tmp, 'cache');
+  const derived = path.join(ROOT, '.cache', 'test-derived');
+  fs.mkdirSync(derived, { recursive: true });
+  fs.mkdirSync(cacheRoot);
+  fs.symlinkSync(derived, path.join(cacheRoot, 'derived'));
+  photo = path.join(tmp, 'photo.png');
+  await sharp(path.join(ROOT, '../shared/photos/chelsea.png')).resize(72, 48).png().toFile(photo);
+  mask = path.join(tmp, 'mask.png');
+  const m = Buffer.alloc(72 * 48, 0).map((_, i) => (i % 72 >= 36 ? 255 : 0));
+  await sharp(m, { raw: { width: 72, height: 48, channels: 1 } }).png().toFile(mask);
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function edit(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npx', ['tsx', 'main/cli/edit.ts', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, PENTIMENTO_PROVIDER: 'cpu', PENTIMENTO_CACHE_DIR: cacheRoot },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const lastJson = (stdout: string) => JSON.parse(stdout.trimEnd().split('\n').pop()!);
+
+describe('npm run edit --method', () => {
+  it('pti: inverts, edits, reports metrics; a second run with another η reuses the inversion', async () => {
+    const out = path.join(tmp, 'pti.png');
+    const common = ['--method', 'pti', '--image', photo, '--model', tiny, '--steps', '3', '--inner-steps', '2', '--source-prompt', 'a cat', '--json'];
+    const first = await edit(...common, '--prompt', 'a dog', '--eta', '0.6', '--mask', mask, '--out', out);
+    expect(first.code, first.stderr).toBe(0);
+    const a = lastJson(first.stdout);
+    expect(a).toMatchObject({ output: out, width: 72, height: 48, method: 'pti', eta: 0.6, steps: 3 });
+    expect(a.metrics).toMatchObject({ inversion_cached: 0, edit_forward_calls: 3 });
+    expect(a.metrics.unet_vjp_calls).toBeGreaterThan(0);
+    expect(a.metrics.unet_vjp_calls).toBeLessThanOrEqual(6);
+    for (const k of ['latent_mse', 'psnr', 'inversion_ms', 'unet_forward_calls']) expect(Number.isFinite(a.metrics[k]), k).toBe(true);
+    const meta = await sharp(out).metadata();
+    expect([meta.width, meta.height]).toEqual([72, 48]);
+    const params = await readParameters(out);
+    expect(params?.method).toBe('prompt-tuning-inversion');
+    expect(params?.extra).toMatchObject({ eta: 0.6, sourcePrompt: 'a cat', innerSteps: 2, inversionId: a.inversionId, masked: true });
+
+    const second = await edit(...common, '--prompt', 'a bird', '--eta', '0.2', '--out', path.join(tmp, 'pti2.png'));
+    expect(second.code, second.stderr).toBe(0);
+    const b = lastJson(second.stdout);
+    expect(b.inversionId).toBe(a.inversionId);
+    expect(b.metrics).toMatchObject({ inversion_cached: 1, unet_vjp_calls: 0, inversion_forward_calls: 0, edit_forward_calls: 3 });
+  }, 300_000);
+
+  it('rejects flags that do not apply, naming them', async () => {
+    const bad = [
+      [['--method', 'sdedit', '--image', photo, '--prompt', 'x'], '--method is "sdedit"'],
+      [['--method', 'pti', '--prompt', 'x'], '--method needs --image'],
+      [['--method', 'pti', '--image', photo, '--prompt', 'x', '--strength', '0.5'], '--strength does not apply'],
+      [['--method', 'pti', '--image', photo, '--prompt', 'x', '--eta', '2'], 'eta is 2'],
+      [['--method', 'pti', '--image', photo, '--prompt', 'x', '--init', 'photo'], '--init is "photo"'],
+      [['--image', photo, '--prompt', 'x', '--inner-steps', '3'], '--inner-steps applies to editing by inversion'],
+    ] as const;
+    for (const [args, message] of bad) {
+      const r = await edit(...args);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(message);
+    }
+  }, 120_000);
+});

@@ -1,0 +1,101 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InversionCache } from '../../../main/engine/inversion/InversionCache';
+import { invertAndEdit, reeditInversion } from '../../../main/engine/inversion/invertAndEdit';
+import { UNetLossGradient } from '../../../main/engine/inversion/UNetLossGradient';
+import { StableDiffusionModel } from '../../../main/engine/model/StableDiffusionModel';
+import { testModelDir } from '../../fixtures/models';
+import { smallPhoto, testDerivedModels } from './fixtures';
+
+describe('invertAndEdit: cached inversions', () => {
+  let model: StableDiffusionModel;
+  let lossGradient: UNetLossGradient;
+  let dir: string;
+  beforeAll(async () => {
+    model = await StableDiffusionModel.load(await testModelDir('tiny'), { provider: 'cpu' });
+    lossGradient = await UNetLossGradient.open(model, testDerivedModels());
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pentimento-inversions-'));
+  });
+  afterAll(async () => {
+    await lossGradient?.dispose();
+    await model?.dispose();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reuses the inversion for another target prompt or η (no UNet runs but the edit) and re-inverts for other settings', async () => {
+    const image = await smallPhoto();
+    const cache = new InversionCache(dir);
+    const settings = { method: 'pti' as const, steps: 6, innerSteps: 2, sourcePrompt: 'an astronaut' };
+    const first = await invertAndEdit(model, { image, prompt: 'a cat', eta: 0.5, settings, inversionCache: cache, lossGradient });
+    expect(first.inversionCached).toBe(false);
+    expect(first.metrics.inversion_cached).toBe(0);
+    expect(first.metrics.unet_vjp_calls).toBeGreaterThan(0);
+    expect(first.metrics.unet_vjp_calls).toBeLessThanOrEqual(12);
+    expect(first.metrics.edit_forward_calls).toBe(6);
+    expect(first.width).toBe(64);
+    expect(cache.has(first.inversion.key)).toBe(true);
+
+    const vjpBefore = lossGradient.calls;
+    const forwardBefore = model.components.unet.calls;
+    const second = await invertAndEdit(model, { image, prompt: 'a dog', eta: 0.9, settings, inversionCache: cache, lossGradient });
+    expect(second.inversionCached).toBe(true);
+    expect(second.inversion.key).toBe(first.inversion.key);
+    expect(second.metrics).toMatchObject({ inversion_cached: 1, unet_vjp_calls: 0, inversion_forward_calls: 0, unet_forward_calls: 6 });
+    expect(lossGradient.calls).toBe(vjpBefore);
+    // The UNet takes batch 2, so each of the 6 edit steps is one run.
+    expect(model.components.unet.calls - forwardBefore).toBe(6);
+    // The stored inversion is the one computed: same embeddings and trajectory bytes.
+    expect(second.inversion.embeddings[5]).toEqual(first.inversion.embeddings[5]);
+    expect(second.inversion.reconstruction[6]).toEqual(first.inversion.reconstruction[6]);
+
+    // Re-edit by id gives the same result as the cached request.
+    const again = await reeditInversion(model, { inversionId: first.inversion.key, inversionCache: cache, prompt: 'a dog', eta: 0.9 });
+    expect(Buffer.from(again.rgb).equals(Buffer.from(second.rgb))).toBe(true);
+    expect(again.metrics.unet_vjp_calls).toBe(0);
+
+    // η = 0 reconstructs: the result latent is z̄_S, whose MSE to z*_0 the tuning set.
+    const recon = await reeditInversion(model, { inversionId: first.inversion.key, inversionCache: cache, prompt: 'anything', eta: 0 });
+    const other = await reeditInversion(model, { inversionId: first.inversion.key, inversionCache: cache, prompt: 'a red car', eta: 1 });
+    expect(recon.metrics.latent_mse).toBeLessThan(other.metrics.latent_mse);
+    expect(recon.metrics.psnr).toBeGreaterThan(0);
+
+    // Changed settings are another inversion.
+    const third = await invertAndEdit(model, { image, prompt: 'a dog', settings: { ...settings, innerSteps: 1 }, inversionCache: cache, lossGradient });
+    expect(third.inversionCached).toBe(false);
+    expect(third.inversion.key).not.toBe(first.inversion.key);
+  });
+
+  it('rejects bad requests by name', async () => {
+    const image = await smallPhoto();
+    await expect(invertAndEdit(model, { image, prompt: 'x', eta: 1.5 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringContaining('eta') });
+    await expect(invertAndEdit(model, { image, prompt: 'x', settings: { method: 'foo' as never } })).rejects.toMatchObject({ message: expect.stringContaining('pti, nti, ddim') });
+    await expect(invertAndEdit(model, { image, prompt: 'x', settings: { method: 'nti', guidance: 1 } })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    await expect(invertAndEdit(model, { image, prompt: 'x', mask: new Float32Array(3) })).rejects.toMatchObject({ message: expect.stringContaining('64×64') });
+    await expect(reeditInversion(model, { inversionId: 'f'.repeat(24), inversionCache: new InversionCache(dir), prompt: 'x' })).rejects.toMatchObject({
+      code: 'BAD_ARGUMENT',
+      message: expect.stringContaining('No cached inversion'),
+    });
+  });
+});
+
+describe('invertAndEdit on the torch-layout folder (float timestep, int32 ids)', () => {
+  it('runs PTI and null-text', async () => {
+    const model = await StableDiffusionModel.load(await testModelDir('tiny-torch'), { provider: 'cpu' });
+    try {
+      expect(model.components.unet.timestep.dtype).toBe('float32');
+      expect(model.components.text_encoder.session.inputs[0].dtype).toBe('int32');
+      const image = await smallPhoto();
+      const derivedModels = testDerivedModels();
+      for (const method of ['pti', 'nti'] as const) {
+        const r = await invertAndEdit(model, { image, prompt: 'a cat', eta: 0, settings: { method, steps: 3, innerSteps: 2, sourcePrompt: 'an astronaut' }, derivedModels });
+        expect(r.metrics.unet_vjp_calls).toBeGreaterThan(0);
+        expect(Number.isFinite(r.metrics.latent_mse)).toBe(true);
+        expect(r.parameters.method).toBe(method === 'pti' ? 'prompt-tuning-inversion' : 'null-text-inversion');
+      }
+    } finally {
+      await model.dispose();
+    }
+  }, 300_000);
+});
