@@ -135,9 +135,7 @@ export class GradEmitter {
 
   /** Reshape to x's runtime shape (shape-only ops' gradients). */
   reshapeLike(g: string, x: string): string {
-    const gs = this.shape(g);
-    const xs = this.shape(x);
-    if (gs && xs && gs.length === xs.length && gs.every((d, i) => d === xs[i])) return g;
+    if (this.info.sameShape(this.shape(g), this.shape(x))) return g;
     return this.op('Reshape', [g, this.shapeOf(x)]);
   }
 
@@ -207,9 +205,12 @@ export class GradEmitter {
   /**
    * The broadcast reduction, in one place: sums gradient `g` (shaped like a broadcast result)
    * down to the shape of `x`, the input it flows to. Leading extra axes are summed away; then
-   * every axis where x's dim is 1 and g's is not. Static dims decide statically; where either is
-   * symbolic the axes are found at runtime (Shape → Equal 1 → NonZero) and summed with
-   * noop_with_empty_axes, so the same graph serves every batch and image size.
+   * every axis where x's dim is 1 and g's is not. Dims known equal (same number, symbol or
+   * derivation, see SymbolicDims) need nothing; x's static 1s against anything are summed
+   * statically. An axis where x's symbolic dim may or may not be 1 is decided at runtime without
+   * data-dependent shapes: a valid broadcast has x_i ∈ {1, g_i}, so g's axis viewed as
+   * [x_i, g_i / x_i] and summed over the second factor is the sum when x_i = 1 and a no-op when
+   * x_i = g_i. The same graph thus serves every batch and image size.
    */
   reduceToShape(g: string, x: string): string {
     const gr = this.rank(g, 'broadcast reduction');
@@ -219,27 +220,40 @@ export class GradEmitter {
     const gs = this.shape(out)!;
     const xs = this.shape(x)!;
     const staticAxes: number[] = [];
-    let dynamic = false;
+    const dynamicAxes: number[] = [];
     for (let i = 0; i < xr; i++) {
-      const xd = xs[i];
-      const gd = gs[i];
+      const xd = this.info.dims.canon(xs[i]);
+      const gd = this.info.dims.canon(gs[i]);
       if (xd === gd) continue;
       if (xd === 1) staticAxes.push(i);
-      else if (typeof xd === 'number' && typeof gd === 'number') continue;
       else if (typeof xd === 'number') continue; // x's dim > 1 is static: broadcasting cannot have happened here
-      else dynamic = true;
+      else dynamicAxes.push(i);
     }
-    if (dynamic) {
-      if (this.opset < 13) {
-        throw new PentimentoError('UNSUPPORTED_OP', `broadcast reduction to the symbolic shape of '${x}' needs opset 13 or later (the model is opset ${this.opset})`);
-      }
-      const isOne = this.op('Equal', [this.shapeOf(x), this.ints([1])]);
-      const axes = this.reshape(this.op('NonZero', [isOne]), this.ints([-1]));
-      out = this.op('ReduceSum', [out, axes], { keepdims: 1, noop_with_empty_axes: 1 });
-    } else if (staticAxes.length) {
-      out = this.reduceSum(out, staticAxes, true);
-    }
+    if (staticAxes.length) out = this.reduceSum(out, staticAxes, true);
+    if (dynamicAxes.length) out = this.foldAxes(out, x, dynamicAxes);
     return out;
+  }
+
+  /** Sums g's `axes` where x's dim is 1 at runtime (x_i ∈ {1, g_i} on those axes, x_i = g_i elsewhere). */
+  private foldAxes(g: string, x: string, axes: number[]): string {
+    const xr = this.rank(x);
+    const parts: string[] = [];
+    const sumAxes: number[] = [];
+    let from = 0;
+    axes.forEach((axis, k) => {
+      if (axis > from) parts.push(this.dims(x, from, axis));
+      const xd = this.dim(x, axis);
+      // With one such axis Reshape works out the quotient itself.
+      const ratio = axes.length === 1 ? this.ints([-1]) : this.div(this.dim(g, axis), xd);
+      parts.push(xd, ratio);
+      sumAxes.push(axis + k + 1);
+      from = axis + 1;
+    });
+    if (from < xr) parts.push(this.dims(x, from, xr));
+    const split = this.reshape(g, this.concatInts(parts));
+    const summed = this.reduceSum(split, sumAxes, false);
+    this.info.types.set(summed, { elemType: this.elemType(g), shape: [...this.shape(x)!] });
+    return summed;
   }
 
   isFloat(x: string): boolean {

@@ -11,8 +11,9 @@ import { PentimentoError } from '../errors';
 import { tensorNumbers } from './ModelIO';
 import { DataType, dimOf, elementCount, opsetVersion, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from './onnx';
 import { attrInt, attrInts, attrString, attrTensor } from './nodeAttrs';
+import { SymbolicDims, type Dim } from './SymbolicDims';
 
-export type Dim = number | string;
+export type { Dim };
 
 export interface ValueType {
   elemType: number;
@@ -58,12 +59,21 @@ export class ShapeInfo {
   readonly types = new Map<string, ValueType>();
   /** Values of small integer/float tensors known statically (dims of shape tensors may be symbols). */
   readonly values = new Map<string, Dim[]>();
-  private fresh = 0;
+  readonly dims = new SymbolicDims();
 
   constructor(readonly opset: number) {}
 
   freshDim(): string {
-    return `?${this.fresh++}`;
+    return this.dims.freshDim();
+  }
+
+  /** True when two dims are known to be equal at runtime (same number, symbol or derivation). */
+  sameDim(a: Dim, b: Dim): boolean {
+    return this.dims.same(a, b);
+  }
+
+  sameShape(a: readonly Dim[] | undefined, b: readonly Dim[] | undefined): boolean {
+    return !!a && !!b && a.length === b.length && a.every((d, i) => this.dims.same(d, b[i]));
   }
 
   type(name: string): ValueType | undefined {
@@ -99,13 +109,7 @@ export class ShapeInfo {
 }
 
 function broadcastDim(info: ShapeInfo, a: Dim, b: Dim): Dim {
-  if (a === b) return a;
-  if (a === 1) return b;
-  if (b === 1) return a;
-  if (typeof a === 'number' && typeof b === 'string') return a;
-  if (typeof b === 'number' && typeof a === 'string') return b;
-  if (typeof a === 'number' && typeof b === 'number') return Math.max(a, b);
-  return info.freshDim();
+  return info.dims.broadcast(a, b);
 }
 
 export function broadcastShapes(info: ShapeInfo, shapes: (Dim[] | undefined)[]): Dim[] | undefined {
@@ -126,22 +130,7 @@ export function broadcastShapes(info: ShapeInfo, shapes: (Dim[] | undefined)[]):
 const normAxis = (a: number, rank: number) => (a < 0 ? a + rank : a);
 
 function arith(op: string, a: Dim, b: Dim, info: ShapeInfo): Dim {
-  if (typeof a === 'number' && typeof b === 'number') {
-    switch (op) {
-      case 'Add':
-        return a + b;
-      case 'Sub':
-        return a - b;
-      case 'Mul':
-        return a * b;
-      case 'Div':
-        return Math.trunc(a / b);
-    }
-  }
-  if (op === 'Mul' && (a === 1 || b === 1)) return a === 1 ? b : a;
-  if ((op === 'Add' || op === 'Sub') && b === 0) return a;
-  if (op === 'Div' && b === 1) return a;
-  return info.freshDim();
+  return info.dims.arith(op as 'Add' | 'Sub' | 'Mul' | 'Div', a, b);
 }
 
 /** Clamped slice bounds along one dim (ONNX Slice semantics), or undefined if not static. */
@@ -169,8 +158,7 @@ export function sliceBounds(dim: number, start: number, end: number, step: numbe
 
 /** Spatial output size of a Conv along one axis. */
 function convOut(inp: Dim, k: number, s: number, d: number, pb: number, pe: number, info: ShapeInfo): Dim {
-  if (typeof inp !== 'number') return info.freshDim();
-  return Math.floor((inp + pb + pe - d * (k - 1) - 1) / s) + 1;
+  return info.dims.convOut(inp, k, s, d, pb, pe);
 }
 
 export function inferShapes(model: ModelProto, dir?: string): ShapeInfo {
@@ -382,6 +370,7 @@ export function inferNode(info: ShapeInfo, node: NodeProto): void {
       const a2 = a.length === 1 ? [1, a[0]] : a;
       const b2 = b.length === 1 ? [b[0], 1] : b;
       const batch = broadcastShapes(info, [a2.slice(0, -2), b2.slice(0, -2)])!;
+      info.dims.unify(a2[a2.length - 1], b2[b2.length - 2]);
       const shape = [...batch, ...(a.length === 1 ? [] : [a2[a2.length - 2]]), ...(b.length === 1 ? [] : [b2[b2.length - 1]])];
       set(out, E(0), shape);
       return;
@@ -390,6 +379,7 @@ export function inferNode(info: ShapeInfo, node: NodeProto): void {
       const a = S(0);
       const b = S(1);
       const m = a ? (attrInt(node, 'transA', 0) ? a[1] : a[0]) : info.freshDim();
+      if (a && b) info.dims.unify(attrInt(node, 'transA', 0) ? a[0] : a[1], attrInt(node, 'transB', 0) ? b[1] : b[0]);
       const n = b ? (attrInt(node, 'transB', 0) ? b[0] : b[1]) : info.freshDim();
       set(out, E(0), [m, n]);
       return;
@@ -400,6 +390,7 @@ export function inferNode(info: ShapeInfo, node: NodeProto): void {
       if (!x || !w) return set(out, E(0), x ? x.map(() => info.freshDim()) : undefined);
       const sp = x.length - 2;
       const k = attrInts(node, 'kernel_shape') ?? (w.slice(2) as number[]);
+      if (typeof w[1] === 'number') info.dims.unify(x[1], w[1] * attrInt(node, 'group', 1));
       const strides = attrInts(node, 'strides') ?? Array(sp).fill(1);
       const dil = attrInts(node, 'dilations') ?? Array(sp).fill(1);
       const pads = attrInts(node, 'pads') ?? Array(2 * sp).fill(0);
@@ -418,7 +409,21 @@ export function inferNode(info: ShapeInfo, node: NodeProto): void {
       if (!x || !w) return set(out, E(0), x ? x.map(() => info.freshDim()) : undefined);
       const group = attrInt(node, 'group', 1);
       const c = typeof w[1] === 'number' ? w[1] * group : info.freshDim();
-      set(out, E(0), [x[0], c, ...x.slice(2).map(() => info.freshDim())]);
+      const sp = x.length - 2;
+      const k = attrInts(node, 'kernel_shape') ?? (w.slice(2) as Dim[]);
+      const strides = attrInts(node, 'strides') ?? Array(sp).fill(1);
+      const dil = attrInts(node, 'dilations') ?? Array(sp).fill(1);
+      const pads = attrInts(node, 'pads') ?? Array(2 * sp).fill(0);
+      const outPad = attrInts(node, 'output_padding') ?? Array(sp).fill(0);
+      const plain = !attrInts(node, 'output_shape') && attrString(node, 'auto_pad', 'NOTSET') === 'NOTSET';
+      // s·(i − 1) + output_padding + dil·(k − 1) + 1 − pb − pe
+      const spatial = x.slice(2).map((d, i) => {
+        if (!plain || typeof k[i] !== 'number') return info.freshDim();
+        const extra = outPad[i] + dil[i] * ((k[i] as number) - 1) + 1 - pads[i] - pads[i + sp];
+        if (strides[i] === 1) return info.dims.arith('Add', d, extra - 1);
+        return info.dims.arith('Add', info.dims.arith('Mul', strides[i], info.dims.arith('Sub', d, 1)), extra);
+      });
+      set(out, E(0), [x[0], c, ...spatial]);
       return;
     }
     case 'ReduceSum':
@@ -468,13 +473,8 @@ export function inferNode(info: ShapeInfo, node: NodeProto): void {
       const neg = shape.indexOf(-1);
       if (neg >= 0) {
         const known = shape.filter((_, i) => i !== neg);
-        if (x && x.every((d) => typeof d === 'number') && known.every((d) => typeof d === 'number')) {
-          shape[neg] = elementCount(x as number[]) / elementCount(known as number[]);
-        } else if (x && known.length === x.length - 1 && known.every((d, i) => d === x[i] || d === x[i + 1])) {
-          // [B, S, H] → [B, -1, H]-style reshapes that keep every other dim.
-          const rest = x.filter((d) => !known.includes(d));
-          shape[neg] = rest.length === 1 ? rest[0] : info.freshDim();
-        } else shape[neg] = info.freshDim();
+        // Element count of x over the known dims, as monomials (B·H·W·C / (B·C) = H·W).
+        shape[neg] = (x ? info.dims.quotient(info.dims.product(x), info.dims.product(known)) : undefined) ?? info.freshDim();
       }
       set(out, E(0), shape, V(0));
       return;
@@ -483,7 +483,7 @@ export function inferNode(info: ShapeInfo, node: NodeProto): void {
       const x = S(0);
       if (!x) return set(out, E(0), [info.freshDim(), info.freshDim()]);
       const axis = normAxis(attrInt(node, 'axis', 1), x.length);
-      const prod = (ds: Dim[]) => (ds.every((d) => typeof d === 'number') ? elementCount(ds as number[]) : ds.length === 1 ? ds[0] : info.freshDim());
+      const prod = (ds: Dim[]) => info.dims.product(ds);
       set(out, E(0), [prod(x.slice(0, axis)), prod(x.slice(axis))]);
       return;
     }
@@ -523,7 +523,9 @@ export function inferNode(info: ShapeInfo, node: NodeProto): void {
       let total: Dim = 0;
       for (const s of shapes) {
         const d = s ? s[axis] : info.freshDim();
-        total = typeof total === 'number' && typeof d === 'number' ? total + d : info.freshDim();
+        total = info.dims.arith('Add', total, d);
+        // Concatenated tensors agree on every other axis.
+        if (s && s.length === first.length) s.forEach((x, i) => i !== axis && info.dims.unify(x, first[i]));
       }
       shape[axis] = total;
       const vals = ins.map((_, i) => V(i));
@@ -543,7 +545,7 @@ export function inferNode(info: ShapeInfo, node: NodeProto): void {
         const shape = [...x];
         if (sizes) shape[axis] = sizes[i];
         else if (typeof x[axis] === 'number') shape[axis] = Math.ceil((x[axis] as number) / n);
-        else shape[axis] = info.freshDim();
+        else shape[axis] = info.dims.quotient(x[axis], n) ?? info.freshDim();
         set(o, E(0), shape);
       });
       return;
@@ -566,7 +568,7 @@ export function inferNode(info: ShapeInfo, node: NodeProto): void {
         const n = sliceLength(x[ax], starts[i], ends[i], steps[i]);
         if (n !== undefined) shape[ax] = n;
         else if (starts[i] === 0 && steps[i] === 1 && ends[i] >= 2 ** 31) shape[ax] = x[ax];
-        else shape[ax] = info.freshDim();
+        else shape[ax] = info.dims.intern(`slice(${info.dims.canon(x[ax])};${starts[i]},${ends[i]},${steps[i]})`);
       });
       let value: Dim[] | undefined;
       const v = V(0);
@@ -613,7 +615,7 @@ export function inferNode(info: ShapeInfo, node: NodeProto): void {
     case 'Tile': {
       const x = S(0);
       const reps = N(1);
-      set(out, E(0), x ? x.map((d, i) => (reps && typeof d === 'number' ? d * reps[i] : reps?.[i] === 1 ? d : info.freshDim())) : undefined);
+      set(out, E(0), x ? x.map((d, i) => (reps ? info.dims.product([d, reps[i]]) : info.freshDim())) : undefined);
       return;
     }
     case 'Resize':
@@ -623,7 +625,9 @@ export function inferNode(info: ShapeInfo, node: NodeProto): void {
       const scales = node.opType === 'Upsample' ? N(1) : opset >= 11 ? (ins[2] ? info.numbers(ins[2]) : undefined) : N(1);
       const sizes = opset >= 11 && ins[3] ? V(3) : undefined;
       if (sizes) return set(out, E(0), sizes);
-      set(out, E(0), x.map((d, i) => (scales ? (typeof d === 'number' ? Math.floor(d * scales[i]) : scales[i] === 1 ? d : info.freshDim()) : info.freshDim())));
+      const scaled = (d: Dim, f: number) =>
+        typeof d === 'number' ? Math.floor(d * f) : Number.isInteger(f) ? info.dims.product([d, f]) : info.dims.intern(`scale(${d};${f})`);
+      set(out, E(0), x.map((d, i) => (scales ? scaled(d, scales[i]) : info.freshDim())));
       return;
     }
     case 'Pad': {
@@ -637,7 +641,7 @@ export function inferNode(info: ShapeInfo, node: NodeProto): void {
         const ax = normAxis(a, x.length);
         const d = x[ax];
         const p = pads[i] + pads[i + axes.length];
-        shape[ax] = typeof d === 'number' ? d + p : p === 0 ? d : info.freshDim();
+        shape[ax] = info.dims.arith('Add', d, p);
       });
       set(out, E(0), shape);
       return;

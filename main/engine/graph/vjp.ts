@@ -10,7 +10,7 @@ import { PentimentoError, badArgument } from '../errors';
 import { GradEmitter } from './GradEmitter';
 import { gradientRules, type GradContext } from './gradientRules';
 import { DataType, makeValueInfo, type ModelProto, type NodeProto, type ValueInfoProto } from './onnx';
-import { inferShapes, isFloatType } from './shapeInference';
+import { inferShapes, isFloatType, type ShapeInfo } from './shapeInference';
 
 export interface VjpOptions {
   /** Graph inputs (or initializers) to differentiate with respect to. */
@@ -133,7 +133,7 @@ export function vjp(model: ModelProto, opts: VjpOptions, dir?: string): ModelPro
       const fn = i < rule.inputs.length ? rule.inputs[i] : rule.rest;
       if (!fn) return;
       const grad = fn({ ...ctx, index: i });
-      if (grad) add(input, grad);
+      if (grad) add(input, sameShapeAs(info, grad, input));
     });
   }
 
@@ -162,6 +162,20 @@ export function vjp(model: ModelProto, opts: VjpOptions, dir?: string): ModelPro
     },
   };
   return pruneUnused(derived);
+}
+
+/**
+ * A gradient has its input's shape at runtime; saying so merges whatever fresh dims the rule's
+ * runtime-shaped ops (Pad, Reshape to Shape(x)) produced into the input's, so accumulation and
+ * later broadcast reductions compare equal dims.
+ */
+function sameShapeAs(info: ShapeInfo, grad: string, input: string): string {
+  const gs = info.shape(grad);
+  const xs = info.shape(input);
+  if (!gs || !xs || gs.length !== xs.length) return grad;
+  gs.forEach((d, i) => info.dims.unify(d, xs[i]));
+  info.types.set(grad, { elemType: info.elemType(grad), shape: [...xs] });
+  return grad;
 }
 
 function checkNames(model: ModelProto, opts: VjpOptions): void {
