@@ -55,6 +55,13 @@ export interface InpaintRequest extends CommonRequest {
   mask: Float32Array;
   /** Default 1: the masked region is regenerated from noise. */
   strength?: number;
+  /**
+   * Paste the result into the photo through the feathered mask, so unmasked pixels stay the
+   * photo's exactly (default true). False returns the whole decoded image.
+   */
+  keepUnmasked?: boolean;
+  /** Feather of that paste, Gaussian σ in photo pixels (default 4). */
+  maskBlur?: number;
 }
 
 export interface PipelineTimings {

@@ -4,6 +4,7 @@ import type { StableDiffusionModel } from '../model/StableDiffusionModel';
 import { createScheduler, img2imgStart } from '../schedulers';
 import { Rng } from '../util/random';
 import { checkCommon, checkNoise, checkStrength } from './checkInputs';
+import { compositeMasked } from './compositeMasked';
 import { decodeLatents } from './decodeLatents';
 import { denoise } from './denoise';
 import { encodePrompt } from './encodePrompt';
@@ -26,6 +27,8 @@ import { resampleMask } from './resampleMask';
  *   returns exactly the VAE decode of z₀.
  * - Inpainting UNet (9 input channels): the latent, the latent-size mask and the masked
  *   photo's latent go in together; the model itself keeps the unmasked region.
+ * Either way the decoded result is then pasted into the photo through the feathered mask
+ * (compositeMasked), so pixels away from the mask are the photo's, bit for bit.
  */
 export async function inpaint(model: StableDiffusionModel, request: InpaintRequest): Promise<PipelineResult> {
   const clock = new PipelineClock(model.runtime);
@@ -35,6 +38,11 @@ export async function inpaint(model: StableDiffusionModel, request: InpaintReque
   if (!request || typeof request !== 'object' || !request.image) throw badArgument('inpaint needs an image.');
   const args = checkCommon(request, schedulerFolder.sampler);
   const strength = checkStrength(request.strength ?? 1);
+  const keepUnmasked = request.keepUnmasked ?? true;
+  const maskBlur = request.maskBlur ?? 4;
+  if (!(Number.isFinite(maskBlur) && maskBlur >= 0 && maskBlur <= 64)) {
+    throw badArgument(`maskBlur must be a number of pixels from 0 to 64 (got ${request.maskBlur}).`);
+  }
   const { image } = request;
   if (!(request.mask instanceof Float32Array) || request.mask.length !== image.width * image.height) {
     throw badArgument(
@@ -110,6 +118,9 @@ export async function inpaint(model: StableDiffusionModel, request: InpaintReque
   // 8. Decode, then back to the photo's size.
   const decoded = await decodeLatents(vae_decoder, z, latentHeight, latentWidth);
   const result = await restoreSize(decoded, image.width, image.height);
+  if (keepUnmasked) {
+    result.rgb = compositeMasked(image.rgb, result.rgb, request.mask, image.width, image.height, maskBlur);
+  }
   clock.lap('decode');
 
   // 9. Controlled generations: ControlNet++'s consistency of the result with the condition.

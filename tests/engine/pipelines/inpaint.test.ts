@@ -59,7 +59,7 @@ describe('inpaint with latent blending (ordinary UNet)', () => {
   });
 
   it('keeps unmasked pixels close to the VAE round trip of the photo', async () => {
-    const r = await inpaint(model, { prompt: 'x', image: photo, mask: leftHalf, steps: 3, seed: 1 });
+    const r = await inpaint(model, { prompt: 'x', image: photo, mask: leftHalf, steps: 3, seed: 1, keepUnmasked: false });
     const kept = meanDiff(r.rgb, roundTrip.rgb, (3 * S) / 4, S);
     const regenerated = meanDiff(r.rgb, roundTrip.rgb, 0, S / 2);
     // The tiny VAE decoder's mid-block attention lets every latent touch every pixel, so the
@@ -68,9 +68,44 @@ describe('inpaint with latent blending (ordinary UNet)', () => {
     expect(regenerated).toBeGreaterThan(10);
   });
 
-  it('an all-zero mask returns exactly the VAE decode of the photo latent', async () => {
-    const r = await inpaint(model, { prompt: 'x', image: photo, mask: new Float32Array(S * S), steps: 3, seed: 1 });
+  it('an all-zero mask returns exactly the VAE decode of the photo latent (without the paste-back)', async () => {
+    const r = await inpaint(model, { prompt: 'x', image: photo, mask: new Float32Array(S * S), steps: 3, seed: 1, keepUnmasked: false });
     expect(Buffer.from(r.rgb).equals(Buffer.from(roundTrip.rgb))).toBe(true);
+  });
+
+  it('pastes the result into the photo: pixels beyond the feather are the photo\'s exactly', async () => {
+    const blur = 2;
+    const r = await inpaint(model, { prompt: 'x', image: photo, mask: leftHalf, steps: 3, seed: 1, maskBlur: blur });
+    const raw = await inpaint(model, { prompt: 'x', image: photo, mask: leftHalf, steps: 3, seed: 1, keepUnmasked: false });
+    const reach = Math.ceil(3 * blur); // the Gaussian kernel's radius
+    let keptDiff = 0;
+    let insideDiff = 0;
+    for (let y = 0; y < S; y++) {
+      for (let x = 0; x < S; x++) {
+        for (let c = 0; c < 3; c++) {
+          const i = (y * S + x) * 3 + c;
+          if (x >= S / 2 + reach) keptDiff = Math.max(keptDiff, Math.abs(r.rgb[i] - photo.rgb[i]));
+          if (x < S / 2 - reach) insideDiff = Math.max(insideDiff, Math.abs(r.rgb[i] - raw.rgb[i]));
+        }
+      }
+    }
+    expect(keptDiff).toBe(0);
+    expect(insideDiff).toBe(0);
+    // Inside the feather the two are mixed: strictly between photo and generation somewhere.
+    const seam = (8 * S + S / 2) * 3;
+    expect(r.rgb[seam]).not.toBe(photo.rgb[seam]);
+  });
+
+  it('an all-zero mask returns the photo itself', async () => {
+    const r = await inpaint(model, { prompt: 'x', image: photo, mask: new Float32Array(S * S), steps: 3, seed: 1 });
+    expect(Buffer.from(r.rgb).equals(Buffer.from(photo.rgb))).toBe(true);
+  });
+
+  it('a bad maskBlur is BAD_ARGUMENT naming it', async () => {
+    await expect(inpaint(model, { prompt: 'x', image: photo, mask: leftHalf, maskBlur: -1 })).rejects.toMatchObject({
+      code: 'BAD_ARGUMENT',
+      message: expect.stringContaining('maskBlur'),
+    });
   });
 
   it('a mask of the wrong size is BAD_ARGUMENT', async () => {
