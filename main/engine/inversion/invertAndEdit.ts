@@ -8,7 +8,10 @@ import { rgbToTensor } from '../image/rgbToTensor';
 import { defaultCacheRoot } from '../model/defaultModel';
 import type { StableDiffusionModel } from '../model/StableDiffusionModel';
 import { decodeLatents } from '../pipelines/decodeLatents';
-import { fitPhoto, restoreSize } from '../pipelines/fitPhoto';
+import { fitToModel } from '../image/fitToModel';
+import { checkRgbImage } from '../image/RgbImage';
+import { resizeRgb } from '../image/resizeRgb';
+import { DEFAULT_MAX_SIDE, restoreSize } from '../pipelines/fitPhoto';
 import type { PipelineResult } from '../pipelines/PipelineRequest';
 import { resampleMask } from '../pipelines/resampleMask';
 import type { CancellationToken } from '../util/cancellation';
@@ -71,6 +74,13 @@ export interface InvertEditResult extends PipelineResult {
   inversionCached: boolean;
 }
 
+/**
+ * Photos are fitted to multiples of 64 px (latents of 8): the UNet halves the latent three
+ * times and its VJP's Resize gradient needs every upsampling to double exactly. All methods
+ * use the same grid so their results compare.
+ */
+export const INVERSION_GRID = 64;
+
 const METHOD_NAMES: Record<InversionMethod, string> = { pti: 'prompt-tuning-inversion', nti: 'null-text-inversion', ddim: 'ddim-inversion' };
 const PSNR_CAP = 100;
 
@@ -117,13 +127,22 @@ export async function invertAndEdit(model: StableDiffusionModel, request: Invert
   }
 
   // 2. The photo's latent z*_0 = VAE mean · scaling.
-  const { fitted, latentHeight, latentWidth } = await fitPhoto(image, request.maxSide);
+  checkRgbImage(image.rgb, image.width, image.height, 'The photo');
+  const maxSide = request.maxSide ?? DEFAULT_MAX_SIDE;
+  if (!(Number.isInteger(maxSide) && maxSide >= INVERSION_GRID)) throw badArgument(`maxSide is ${maxSide}; use a whole number ≥ ${INVERSION_GRID}.`);
+  const size = fitToModel(image.width, image.height, { multiple: INVERSION_GRID, maxSide });
+  const fitted = await resizeRgb(image, size.width, size.height);
+  const latentHeight = size.height / 8;
+  const latentWidth = size.width / 8;
   const key = inversionKey(photoHash(fitted.rgb, fitted.width, fitted.height), model.folder.hash, settings);
   const prepareStart = performance.now();
 
   // 3. Invert, or reuse.
   const forwardBefore = model.components.unet.calls;
-  let inversion = request.inversionCache?.load(key);
+  const photo = { width: image.width, height: image.height, fittedWidth: fitted.width, fittedHeight: fitted.height };
+  const stored = request.inversionCache?.load(key);
+  // Two photos can fit to the same pixels; the result goes back to this one's size.
+  let inversion = stored && { ...stored, photo };
   const cached = inversion !== undefined;
   let vjpCalls = 0;
   if (!inversion) {
@@ -148,7 +167,7 @@ export async function invertAndEdit(model: StableDiffusionModel, request: Invert
       ...run,
       key,
       model: { name: model.folder.name, hash: model.folder.hash },
-      photo: { width: image.width, height: image.height, fittedWidth: fitted.width, fittedHeight: fitted.height },
+      photo,
     };
     request.inversionCache?.save(inversion);
   }
