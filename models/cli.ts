@@ -1,8 +1,12 @@
 /**
  * npm run models -- tiny|full --out DIR [--seed N] [--variant optimum|torch] [--fp16] [--inpainting] [--control-residual-inputs] [--force]
+ * npm run models -- controlnet tiny|full --out DIR [--seed N] [--variant optimum|torch] [--fp16]
+ * npm run models -- annotators --out MODELS_DIR [--seed N]
  */
 import { badArgument } from '../main/engine/errors';
 import { parseCliArgs, runCli } from '../main/cli/cliUtil';
+import { generateAnnotators } from './annotators/generate';
+import { generateControlNet } from './controlnet/generateControlNet';
 import { generateModelFolder, type ModelVariant } from './generate';
 import { presets, type PresetName } from './presets';
 
@@ -17,7 +21,14 @@ of float32 weights (2 GB with --fp16) and several minutes.
   --inpainting       9-channel UNet input (OnnxStableDiffusionInpaintPipeline)
   --control-residual-inputs
                      a UNet that also takes ControlNet residuals (12 down + mid inputs)
-  --force            replace DIR if it already has files`;
+  --force            replace DIR if it already has files
+
+       npm run models -- controlnet tiny|full --out DIR [--seed N] [--variant optimum|torch] [--fp16]
+A random-weight SD1.5 ControlNet (DIR/model.onnx + weights) that fits the model of the same preset.
+
+       npm run models -- annotators --out MODELS_DIR [--seed N]
+Random-weight depth/seg/lineart/hed annotators in MODELS_DIR/annotators/ (the slots npm run control
+and --control use), so Structure mode can be tried without real annotator models.`;
 
 function parseSeed(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -38,6 +49,26 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (positionals[0] === 'controlnet' || positionals[0] === 'annotators') {
+    if (!values.out) throw badArgument('The output folder is missing: pass --out DIR.');
+    if (positionals[0] === 'annotators') {
+      if (positionals.length !== 1) throw badArgument(`annotators takes no preset; got ${positionals.slice(1).join(' ')}.`);
+      const dir = generateAnnotators(values.out, { seed: parseSeed(values.seed) });
+      process.stdout.write(`${dir}/annotators: depth, seg, lineart, hed (random weights)\n`);
+      return;
+    }
+    if (positionals.length !== 2 || !(positionals[1] in presets)) {
+      throw badArgument(`controlnet needs a preset (${Object.keys(presets).join(' or ')}); see --help.`);
+    }
+    const cn = generateControlNet(values.out, {
+      preset: positionals[1] as PresetName,
+      seed: parseSeed(values.seed),
+      variant: values.variant as ModelVariant | undefined,
+      fp16: values.fp16,
+    });
+    process.stdout.write(`${cn.file}: ${positionals[1]} ControlNet, ${cn.parameterCount.toLocaleString('en-US')} parameters\n`);
     return;
   }
   if (positionals.length !== 1 || !(positionals[0] in presets)) {
