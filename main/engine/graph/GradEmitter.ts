@@ -98,13 +98,29 @@ export class GradEmitter {
     return this.constant(values, DataType.INT64, [values.length]);
   }
 
+  /**
+   * Shape(x) as a runtime tensor. Values whose dims are all known equal share one Shape node, so
+   * the backward pass asks for each distinct shape once rather than once per value.
+   */
   shapeOf(x: string): string {
-    let s = this.shapeMemo.get(x);
+    const key = this.shapeKey(x);
+    let s = this.shapeMemo.get(key);
     if (!s) {
       s = this.op('Shape', [x]);
-      this.shapeMemo.set(x, s);
+      this.shapeMemo.set(key, s);
     }
     return s;
+  }
+
+  /** Lets shapeOf reuse an existing full Shape node of the graph (the forward pass's own). */
+  knowShape(x: string, shapeValue: string): void {
+    const key = this.shapeKey(x);
+    if (!this.shapeMemo.has(key)) this.shapeMemo.set(key, shapeValue);
+  }
+
+  private shapeKey(x: string): string {
+    const s = this.shape(x);
+    return s ? `[${s.map((d) => String(this.info.dims.canon(d))).join(',')}]` : `of ${x}`;
   }
 
   /** Dim `axis` of x as a 1-element int64 tensor: a constant when static, else Shape→Gather. */

@@ -73,11 +73,26 @@ export class SymbolicDims {
     const rb = this.canon(b);
     if (ra === rb) return;
     if (typeof ra === 'number' && typeof rb === 'number') return; // the graph is inconsistent; leave it to onnxruntime
-    // Numbers win, then graph-declared names (they read better than derived ones).
     if (typeof ra === 'number') this.parent.set(rb as string, ra);
     else if (typeof rb === 'number') this.parent.set(ra, rb);
-    else if (ra.startsWith('?') && !rb.startsWith('?')) this.parent.set(ra, rb);
+    else if (this.weight(rb) > this.weight(ra)) this.parent.set(ra, rb);
     else this.parent.set(rb, ra);
+  }
+
+  /**
+   * Which symbol represents a merged class: products first (height = 2·h′ once a skip Concat
+   * proves it, so Conv arithmetic can divide it by the stride), then graph-declared names (they
+   * read better), then derived and fresh symbols.
+   */
+  private weight(s: string): number {
+    if (this.monomials.has(s)) return 2;
+    return s.startsWith('?') ? 0 : 1;
+  }
+
+  /** Whether dim d is known to be a multiple of n. */
+  divisible(d: Dim, n: number): boolean {
+    const c = this.canon(d);
+    return typeof c === 'number' ? c % n === 0 : this.quotient(c, n) !== undefined;
   }
 
   // ---- broadcasting ------------------------------------------------------------------------

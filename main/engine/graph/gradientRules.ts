@@ -113,6 +113,19 @@ function convGradX(c: GradContext): string {
   const x = c.x(0);
   const r = geo.sp + 2;
   const spatialAxes = range(2, r);
+  const outputPadding = exactOutputPadding(c, geo);
+  if (outputPadding) {
+    const dx = e.op('ConvTranspose', [c.g(), c.x(1)], {
+      strides: geo.strides,
+      dilations: geo.dilations,
+      group: geo.group,
+      kernel_shape: geo.kernel,
+      pads: geo.pads,
+      output_padding: outputPadding.some((p) => p > 0) ? outputPadding : undefined,
+    });
+    c.info.types.set(dx, { elemType: e.elemType(x), shape: [...c.info.shape(x)!] });
+    return dx;
+  }
   const full = e.op('ConvTranspose', [c.g(), c.x(1)], {
     strides: geo.strides,
     dilations: geo.dilations,
@@ -124,6 +137,26 @@ function convGradX(c: GradContext): string {
   const missing = e.sub(e.dims(x, 2, r), e.dims(cut, 2, r));
   const pads = e.concatInts([e.ints(Array(r + 2).fill(0)), missing]);
   return e.op('Pad', [cut, pads]);
+}
+
+/**
+ * Where ConvTranspose with the forward pads gives exactly x's extent, its output_padding per
+ * axis: ConvTranspose yields s·(o − 1) + d·(k − 1) + 1 − pb − pe = x − (s + t) positions with
+ * t = pb + pe − d·(k − 1) − 1, so stride 1 needs none (o = x + t + 1 there), and a stride s dividing x with t ∈ [−s, −1] needs s + t (SD's 3×3 stride-2 downsampling: 1).
+ * Undefined when the remainder depends on x's runtime value.
+ */
+function exactOutputPadding(c: GradContext, geo: ConvGeometry): number[] | undefined {
+  const xs = c.info.shape(c.x(0));
+  if (!xs) return undefined;
+  const out: number[] = [];
+  for (let i = 0; i < geo.sp; i++) {
+    const s = geo.strides[i];
+    const t = geo.pads[i] + geo.pads[i + geo.sp] - geo.dilations[i] * (geo.kernel[i] - 1) - 1;
+    if (s === 1) out.push(0);
+    else if (t >= -s && t <= -1 && c.info.dims.divisible(xs[i + 2], s)) out.push(s + t);
+    else return undefined;
+  }
+  return out;
 }
 
 /**

@@ -11,6 +11,9 @@ import { GradEmitter } from './GradEmitter';
 import { gradientRules, type GradContext } from './gradientRules';
 import { DataType, makeValueInfo, type ModelProto, type NodeProto, type ValueInfoProto } from './onnx';
 import { inferShapes, isFloatType, type ShapeInfo } from './shapeInference';
+import { simplify } from './simplify';
+
+export { pruneUnused } from './simplify';
 
 export interface VjpOptions {
   /** Graph inputs (or initializers) to differentiate with respect to. */
@@ -57,6 +60,9 @@ export function vjp(model: ModelProto, opts: VjpOptions, dir?: string): ModelPro
   g.input.forEach((v) => used.add(v.name));
   g.initializer.forEach((t) => used.add(t.name));
   const e = new GradEmitter(info, used);
+  for (const n of g.node) {
+    if (n.opType === 'Shape' && n.attribute.length === 0 && (!n.domain || n.domain === 'ai.onnx')) e.knowShape(n.input[0], n.output[0]);
+  }
 
   const contributions = new Map<string, string[]>();
   const add = (value: string, grad: string) => {
@@ -161,7 +167,7 @@ export function vjp(model: ModelProto, opts: VjpOptions, dir?: string): ModelPro
       valueInfo: [],
     },
   };
-  return pruneUnused(derived);
+  return simplify(derived, dir);
 }
 
 /**
@@ -197,23 +203,3 @@ function checkNames(model: ModelProto, opts: VjpOptions): void {
     throw badArgument('each input and output may be named only once');
   }
 }
-
-/** Drops nodes and initializers the graph outputs do not depend on (inputs stay: they are the interface). */
-export function pruneUnused(model: ModelProto): ModelProto {
-  const g = model.graph;
-  const live = new Set(g.output.map((v) => v.name));
-  const keep: NodeProto[] = [];
-  for (let k = g.node.length - 1; k >= 0; k--) {
-    const n = g.node[k];
-    if (!n.output.some((o) => live.has(o))) continue;
-    keep.push(n);
-    for (const i of n.input) if (i) live.add(i);
-  }
-  keep.reverse();
-  return {
-    ...model,
-    graph: { ...g, node: keep, initializer: g.initializer.filter((t) => live.has(t.name)) },
-  };
-}
-
-
