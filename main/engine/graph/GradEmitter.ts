@@ -55,6 +55,12 @@ export class GradEmitter {
     return name;
   }
 
+  /** A fresh value name under the current scope (for outputs added to an existing node). */
+  valueName(base: string): string {
+    const name = this.uniqueName(`${this.scope}/${base}`);
+    return name;
+  }
+
   /** Adds a node and returns its output names. */
   node(opType: string, inputs: readonly string[], attrs: Record<string, AttrValue | undefined> = {}, outputs = 1): string[] {
     const name = this.uniqueName(`${this.scope}/${opType}`);

@@ -215,9 +215,35 @@ function normalized(c: GradContext, axes: number[], eps: number): { xhat: string
   });
 }
 
+/**
+ * LayerNormalization computes μ and 1/√(σ² + ε) anyway; its optional outputs hand them to the
+ * backward pass instead of a second pass over x (x̂ = (x − μ)·ρ: two nodes instead of eight).
+ * Stats are kept in stash_type (float32 by default) and cast to x's type.
+ */
+function layerNormStats(c: GradContext, axes: number[], eps: number): { xhat: string; rho: string } {
+  return c.memo('normalized', () => {
+    const e = c.e;
+    const node = c.node;
+    const x = c.x(0);
+    const stash = attrInt(node, 'stash_type', 1);
+    const name = (i: number, what: string) => {
+      if (!node.output[i]) {
+        node.output[i] = e.valueName(what);
+        const shape = e.shape(x)!.map((d, k) => (k < axes[0] ? d : 1));
+        c.info.types.set(node.output[i], { elemType: stash, shape });
+      }
+      return e.cast(node.output[i], e.elemType(x));
+    };
+    if (node.output.length > 3 || (node.domain && node.domain !== 'ai.onnx')) return normalized(c, axes, eps);
+    const mean = name(1, 'Mean');
+    const rho = name(2, 'InvStdDev');
+    return { xhat: e.mul(e.sub(x, mean), rho), rho };
+  });
+}
+
 function normGradX(c: GradContext, axes: number[], eps: number, dxhat: string): string {
   const e = c.e;
-  const { xhat, rho } = normalized(c, axes, eps);
+  const { xhat, rho } = c.node.opType === 'LayerNormalization' ? layerNormStats(c, axes, eps) : normalized(c, axes, eps);
   const m1 = e.reduceMean(dxhat, axes, true);
   const m2 = e.reduceMean(e.mul(dxhat, xhat), axes, true);
   return e.mul(rho, e.sub(e.sub(dxhat, m1), e.mul(xhat, m2)));
@@ -567,7 +593,7 @@ export const gradientRules: Record<string, GradientRule> = {
         const scaled = optionalInput(c.node, 1) ? c.e.mul(c.g(), c.x(1)) : c.g();
         return normGradX(c, axes, attrFloat(c.node, 'epsilon', 1e-5), scaled);
       },
-      (c) => unbroadcast(c, c.e.mul(c.g(), normalized(c, layerNormAxes(c), attrFloat(c.node, 'epsilon', 1e-5)).xhat)),
+      (c) => unbroadcast(c, c.e.mul(c.g(), layerNormStats(c, layerNormAxes(c), attrFloat(c.node, 'epsilon', 1e-5)).xhat)),
       (c) => unbroadcast(c, c.g()),
     ],
   },

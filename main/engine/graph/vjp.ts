@@ -8,6 +8,7 @@
  */
 import { PentimentoError, badArgument } from '../errors';
 import { GradEmitter } from './GradEmitter';
+import { cloneNodes } from './GraphIndex';
 import { gradientRules, type GradContext } from './gradientRules';
 import { DataType, makeValueInfo, type ModelProto, type NodeProto, type ValueInfoProto } from './onnx';
 import { inferShapes, isFloatType, type ShapeInfo } from './shapeInference';
@@ -93,8 +94,11 @@ export function vjp(model: ModelProto, opts: VjpOptions, dir?: string): ModelPro
     return sum;
   };
 
-  for (let k = g.node.length - 1; k >= 0; k--) {
-    const node = g.node[k];
+  // Rules may ask a forward node for optional outputs it already computes (LayerNormalization's
+  // mean and inverse standard deviation), so the walk runs over copies the caller never sees.
+  const forward = cloneNodes(g.node);
+  for (let k = forward.length - 1; k >= 0; k--) {
+    const node = forward[k];
     if (!node.output.some((o) => needed.has(o))) continue;
     if (!node.input.some((i) => active.has(i))) continue;
     const outGrads = node.output.map((o) => (o ? total(o) : undefined));
@@ -161,7 +165,7 @@ export function vjp(model: ModelProto, opts: VjpOptions, dir?: string): ModelPro
     ...model,
     graph: {
       ...g,
-      node: [...g.node, ...e.nodes],
+      node: [...forward, ...e.nodes],
       input: [...g.input, ...cotangents],
       output: outputs,
       valueInfo: [],
