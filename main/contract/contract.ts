@@ -10,6 +10,59 @@ import type { ErrorData } from '../engine/errors';
 
 export type SchedulerName = 'ddim' | 'euler' | 'euler-a' | 'dpmpp-2m';
 export type JobKind = 'txt2img' | 'img2img' | 'inpaint';
+/** ControlNet++'s condition types (PAPERS.md §1); the engine's CONDITION_TYPES. */
+export type ConditionType = 'canny' | 'depth' | 'segmentation' | 'lineart' | 'softedge';
+
+/** A ControlNet the engine can run (see `listControlNets`). */
+export interface ControlNetInfo {
+  /** What `GenerateRequest.control[].controlnet` names. */
+  id: string;
+  name: string;
+  file: string;
+  /** Random weights (a generated test ControlNet): the UI must say so, as for the model. */
+  isTestModel: boolean;
+  /** The condition it was trained on, when its name says (e.g. control_v11p_sd15_canny). */
+  conditionType?: ConditionType;
+}
+
+/** One ControlNet guiding a generation. */
+export interface ControlUnitRequest {
+  /** A `ControlNetInfo.id`. */
+  controlnet: string;
+  type: ConditionType;
+  /** Where the condition comes from (encoded image bytes); default: the job's photo (`GenerateRequest.image`). */
+  image?: { base64: string; name?: string };
+  /** The image already is the condition map (a black-on-white sketch is inverted); default: extracted from it. */
+  raw?: boolean;
+  /** conditioning_scale (default 1; 0 turns it off). */
+  scale?: number;
+  /** Fractions of the denoising steps between which it acts (default 0 and 1). */
+  start?: number;
+  end?: number;
+}
+
+/**
+ * ControlNet++'s consistency of a controlled result with its (first) condition: the condition
+ * re-extracted from the result compared with the input one (canny: F1 of edge pixels; lineart,
+ * soft edge: MS-SSIM; depth: RMSE on 0–255; segmentation: mIoU).
+ */
+export interface ConsistencyResult {
+  type: ConditionType;
+  /** f1 | ms_ssim | rmse | miou */
+  metric: string;
+  value: number;
+  higherIsBetter: boolean;
+  /** Best of N: every seed tried, best first (the result is the first). */
+  ranked?: { seed: number; value: number }[];
+}
+
+/** A condition map as the ControlNet will see it, for the UI's preview. */
+export interface ConditionPreview {
+  image: EncodedImage;
+  type: ConditionType;
+  /** Made by a random-weight test annotator: the map shows nothing real. */
+  testAnnotator: boolean;
+}
 
 /**
  * An edit by inversion (PAPERS.md §2): the photo is inverted — the inversion cached per
@@ -84,6 +137,14 @@ export interface GenerateRequest {
   height?: number;
   /** When set, the engine saves the result into this project before announcing it. */
   projectId?: string;
+  /**
+   * ControlNets guiding the generation (their residuals add up); the result then carries
+   * `consistency`. A txt2img job without width/height takes the first condition image's size,
+   * fitted to the model.
+   */
+  control?: ControlUnitRequest[];
+  /** With control: generate seeds seed … seed+N−1 and keep the most consistent (1–64). */
+  bestOf?: number;
 }
 
 export interface JobProgress {
@@ -106,6 +167,8 @@ export interface JobResult {
   saved?: { projectId: string; resultId: string };
   /** invertEdit and reedit results: the cached inversion a `reedit` can start from. */
   inversionId?: string;
+  /** Controlled generations: consistency with the condition (also `metrics.consistency` and `parameters.extra.consistency`). */
+  consistency?: ConsistencyResult;
 }
 
 export interface TokenCount {
@@ -168,6 +231,13 @@ export interface EngineRequests {
   invertEdit(params: InvertEditRequest): { jobId: string };
   /** Starts an edit from a cached inversion (cheap: no inversion runs); events as for generate. */
   reedit(params: ReeditRequest): { jobId: string };
+  /** ControlNets under `<userDataDir>/controlnets/<name>/model.onnx`, plus the random-weight test one with the embedded test model. */
+  listControlNets(): ControlNetInfo[];
+  /**
+   * The condition map of `type` from an image (or, with `raw`, the image taken as a map), at the
+   * size a controlled generation from it runs at. A missing annotator is MODEL_MISSING, naming its file.
+   */
+  extractCondition(params: { type: ConditionType; image: { base64: string; name?: string }; raw?: boolean }): ConditionPreview;
   /** Opens an image as a new project (its folder is written before this answers). */
   createProject(params: { image: { base64: string; name?: string } }): ProjectState;
   /** Newest activity first. */
@@ -215,6 +285,8 @@ export const ENGINE_REQUESTS: readonly EngineRequestName[] = [
   'cancel',
   'invertEdit',
   'reedit',
+  'listControlNets',
+  'extractCondition',
   'createProject',
   'listProjects',
   'openProject',

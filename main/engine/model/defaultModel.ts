@@ -1,7 +1,11 @@
 import os from 'node:os';
 import path from 'node:path';
+import fs from 'node:fs';
+import { ANNOTATOR_GENERATOR_VERSION, generateAnnotators } from '../../../models/annotators/generate';
+import { CONTROLNET_GENERATOR_VERSION, ensureGeneratedControlNet } from '../../../models/controlnet/generateControlNet';
 import { ensureGeneratedModel } from '../../../models/ensureGeneratedModel';
 import { GENERATOR_VERSION } from '../../../models/generate';
+import { ANNOTATOR_TYPES, annotatorFile } from '../control/annotatorSlots';
 
 /**
  * Where generated models are cached: $PENTIMENTO_CACHE_DIR, else <user cache>/pentimento
@@ -28,5 +32,38 @@ export function defaultCacheRoot(): string {
  */
 export async function ensureDefaultModel(cacheRoot: string = defaultCacheRoot(), opts: { tokenizerAssets?: string } = {}): Promise<string> {
   const dir = path.join(cacheRoot, 'models', `tiny-v${GENERATOR_VERSION}`);
-  return ensureGeneratedModel(dir, { preset: 'tiny', seed: 0, variant: 'optimum', tokenizerAssets: opts.tokenizerAssets });
+  const model = await ensureGeneratedModel(dir, { preset: 'tiny', seed: 0, variant: 'optimum', tokenizerAssets: opts.tokenizerAssets });
+  // Structure mode works out of the box too: a ControlNet and annotators as random as the model.
+  ensureDefaultControlNet(cacheRoot);
+  ensureDefaultAnnotators(cacheRoot);
+  return model;
+}
+
+/** The embedded test model's ControlNet: `<cacheRoot>/controlnets/tiny-v<version>` (model.onnx inside). */
+export function defaultControlNetDir(cacheRoot: string = defaultCacheRoot()): string {
+  return path.join(cacheRoot, 'controlnets', `tiny-v${CONTROLNET_GENERATOR_VERSION}`);
+}
+
+/**
+ * A random-weight ControlNet of the embedded model's preset (seed 0), so it fits that UNet;
+ * generated on first use, reused afterwards, safe with concurrent callers. Returns its folder.
+ */
+export function ensureDefaultControlNet(cacheRoot: string = defaultCacheRoot()): string {
+  return ensureGeneratedControlNet(defaultControlNetDir(cacheRoot), { preset: 'tiny', seed: 0 });
+}
+
+/** The models folder whose `annotators/` holds the embedded test annotators. */
+export function defaultAnnotatorsDir(cacheRoot: string = defaultCacheRoot()): string {
+  return path.join(cacheRoot, `test-annotators-v${ANNOTATOR_GENERATOR_VERSION}`);
+}
+
+/**
+ * Random-weight depth, segmentation, lineart and HED annotators (seed 0) in the slots of
+ * `defaultAnnotatorsDir`, written when one is missing (each file atomically, with the same
+ * bytes for every caller). Returns that models folder.
+ */
+export function ensureDefaultAnnotators(cacheRoot: string = defaultCacheRoot()): string {
+  const dir = defaultAnnotatorsDir(cacheRoot);
+  const complete = ANNOTATOR_TYPES.every((type) => fs.existsSync(annotatorFile(dir, type)));
+  return complete ? dir : generateAnnotators(dir, { seed: 0 });
 }

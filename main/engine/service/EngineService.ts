@@ -2,18 +2,34 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { EngineHandler, EngineOptions } from '../../contract/EngineHandler';
 import type {
+  ConditionPreview,
+  ConsistencyResult,
+  ControlNetInfo,
+  ControlUnitRequest,
   EngineEventName,
   EngineEvents,
   EngineRequestName,
   GenerateRequest,
   InvertEditRequest,
   JobKind,
+  JobResult,
   ModelInfo,
   RequestParams,
   ReeditRequest,
   RequestResult,
   TokenCount,
 } from '../../contract/contract';
+import { extractCondition } from '../control/extractCondition';
+import type { GenerationParameters } from '../image/GenerationParameters';
+import { fitToModel } from '../image/fitToModel';
+import type { RgbImage } from '../image/RgbImage';
+import { controlledUnet } from '../model/controlledUnet';
+import { defaultAnnotatorsDir, defaultCacheRoot, defaultControlNetDir, ensureDefaultAnnotators, ensureDefaultControlNet } from '../model/defaultModel';
+import { bestOfSeeds, MAX_BEST_OF, type SeedCandidate } from '../pipelines/bestOfSeeds';
+import { DEFAULT_MAX_SIDE } from '../pipelines/fitPhoto';
+import type { ControlRequest, ControlUnit } from '../pipelines/prepareControl';
+import { DEFAULT_TXT2IMG_SIZE } from '../pipelines/textToImage';
+import { ControlResources } from './ControlResources';
 import { DerivedModelCache } from '../graph/DerivedModelCache';
 import { InversionCache } from '../inversion/InversionCache';
 import { invertAndEdit, reeditInversion, type InvertEditResult } from '../inversion/invertAndEdit';
@@ -36,6 +52,8 @@ import { CancellationSource } from '../util/cancellation';
 type Listener = (event: EngineEventName, payload: unknown) => void;
 
 const JOB_KINDS: readonly JobKind[] = ['txt2img', 'img2img', 'inpaint'];
+/** ControlNets one job may combine (each one more ControlNet run per step). */
+const MAX_CONTROLNETS = 4;
 /** Longer side of progress previews, px (previews are latent-size: 64 px for a 512 px image). */
 const PREVIEW_SIDE = 128;
 
@@ -62,6 +80,8 @@ export class EngineService implements EngineHandler {
   private nextId = 1;
   private disposed = false;
 
+  private readonly control: ControlResources;
+
   private constructor(
     readonly model: StableDiffusionModel,
     private readonly projects: ProjectRequests,
@@ -69,7 +89,19 @@ export class EngineService implements EngineHandler {
     readonly usingEmbeddedModel: boolean,
     /** Inversions and derived models are cached under it. */
     private readonly userDataDir?: string,
-  ) {}
+  ) {
+    // The embedded model's ControlNet and annotators lie in the cache beside it (see ensureDefaultModel).
+    const cacheRoot = defaultCacheRoot();
+    this.control = new ControlResources(model.runtime, {
+      userDataDir,
+      embedded: usingEmbeddedModel ? { controlNetDir: defaultControlNetDir(cacheRoot), annotatorsDir: defaultAnnotatorsDir(cacheRoot) } : undefined,
+    });
+    if (usingEmbeddedModel) {
+      // Made by ensureDefaultModel already; again here in case the cache was cleaned since.
+      ensureDefaultControlNet(cacheRoot);
+      ensureDefaultAnnotators(cacheRoot);
+    }
+  }
 
   /**
    * Opens the model: `modelDir`, else the first model folder under `<userDataDir>/models`,
@@ -114,6 +146,10 @@ export class EngineService implements EngineHandler {
       case 'reedit':
         await this.projects.checkProject((params as RequestParams<'reedit'>)?.projectId);
         return this.queueInversion(method, params as InvertEditRequest | ReeditRequest) as RequestResult<K>;
+      case 'listControlNets':
+        return this.listControlNets() as RequestResult<K>;
+      case 'extractCondition':
+        return (await this.extractCondition(params as RequestParams<'extractCondition'>)) as RequestResult<K>;
       default:
         throw badArgument(`Unknown request "${String(method)}".`);
     }
@@ -145,7 +181,8 @@ export class EngineService implements EngineHandler {
     if (!JOB_KINDS.includes(request.kind)) {
       throw badArgument(`kind is "${String(request.kind)}"; use one of ${JOB_KINDS.join(', ')}.`, { valid: [...JOB_KINDS] });
     }
-    const { seed } = checkCommon(request, this.model.components.scheduler.sampler);
+    const { control: _units, ...common } = request;
+    const { seed } = checkCommon(common, this.model.components.scheduler.sampler);
     if (request.kind !== 'txt2img') {
       if (!request.image || typeof request.image.base64 !== 'string') throw badArgument(`A ${request.kind} job needs an image.`);
       if (request.strength !== undefined) checkStrength(request.strength);
@@ -153,10 +190,68 @@ export class EngineService implements EngineHandler {
     if (request.kind === 'inpaint' && (!request.mask || typeof request.mask.base64 !== 'string')) {
       throw badArgument('An inpaint job needs a mask (white = regenerate).');
     }
+    if (request.control !== undefined) this.checkControl(request);
+    if (request.bestOf !== undefined) {
+      if (!Number.isInteger(request.bestOf) || request.bestOf < 1 || request.bestOf > MAX_BEST_OF) {
+        throw badArgument(`bestOf is ${String(request.bestOf)}; use a whole number from 1 to ${MAX_BEST_OF}.`);
+      }
+      if (!request.control) throw badArgument('bestOf ranks results by their consistency with a condition; add a control.');
+    }
     const job: Job = { id: `job-${this.nextId++}`, request, seed, source: new CancellationSource(), queuedAt: performance.now() };
     this.jobs.set(job.id, job);
     this.queue = this.queue.then(() => this.runJob(job));
     return { jobId: job.id };
+  }
+
+  /**
+   * A controlled generation's units, checked before queueing: known ControlNets, valid types and
+   * fractions, an image for each condition, and the annotators that extraction and scoring need.
+   */
+  private checkControl(request: GenerateRequest): void {
+    const units = request.control;
+    if (!Array.isArray(units) || units.length === 0 || units.length > MAX_CONTROLNETS) {
+      throw badArgument(`control must list 1 to ${MAX_CONTROLNETS} ControlNets, each { controlnet, type, … }.`);
+    }
+    units.forEach((u, i) => {
+      const what = `ControlNet ${i + 1}`;
+      if (!u || typeof u !== 'object') throw badArgument(`${what}: give { controlnet, type, image?, raw?, scale?, start?, end? }.`);
+      this.control.find(u.controlnet);
+      const type = ControlResources.checkType(u.type, what);
+      if (u.image !== undefined && typeof u.image?.base64 !== 'string') throw badArgument(`${what}: image must be { base64 } image bytes.`);
+      if (!u.image && !request.image) throw badArgument(`${what}: no condition image; give control[${i}].image or the job's image.`);
+      if (u.scale !== undefined && (typeof u.scale !== 'number' || !Number.isFinite(u.scale))) {
+        throw badArgument(`${what}: scale is ${String(u.scale)}; use a number (1 = full strength, 0 = off).`);
+      }
+      const start = u.start ?? 0;
+      const end = u.end ?? 1;
+      for (const [name, v] of [['start', start], ['end', end]] as const) {
+        if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw badArgument(`${what}: ${name} is ${String(v)}; use a fraction of the steps from 0 to 1.`);
+      }
+      if (start >= end) throw badArgument(`${what}: start ${start} is not before end ${end}.`);
+      // Extraction needs the type's annotator; so does scoring the first condition, even from a raw map.
+      if (!u.raw || i === 0) this.control.annotatorsDir(type);
+    });
+  }
+
+  listControlNets(): ControlNetInfo[] {
+    return this.control.list();
+  }
+
+  /** The condition map a controlled generation from this image would use, as a PNG at that generation's size. */
+  async extractCondition(params: RequestParams<'extractCondition'>): Promise<ConditionPreview> {
+    if (!params || typeof params !== 'object') throw badArgument('extractCondition needs { type, image: { base64 }, raw? }.');
+    const type = ControlResources.checkType(params.type, 'extractCondition');
+    if (typeof params.image?.base64 !== 'string') throw badArgument('extractCondition needs an image: { base64 } image bytes.');
+    const modelsDir = params.raw ? undefined : this.control.annotatorsDir(type);
+    const image = await loadImage(Buffer.from(params.image.base64, 'base64'), { name: params.image.name ?? 'the image' });
+    const size = fitToModel(image.width, image.height, { multiple: 8, maxSide: DEFAULT_MAX_SIDE });
+    const condition = await extractCondition(type, image, { raw: params.raw === true, modelsDir, runtime: this.model.runtime, ...size });
+    const png = await encodePng(condition.rgb, condition.width, condition.height);
+    return {
+      image: { pngBase64: png.toString('base64'), width: condition.width, height: condition.height },
+      type,
+      testAnnotator: !params.raw && this.control.isTestAnnotator(type),
+    };
   }
 
   /** Edits by inversion: checked at once, then queued with the generate jobs. */
@@ -226,16 +321,32 @@ export class EngineService implements EngineHandler {
     const queuedMs = performance.now() - job.queuedAt;
     try {
       job.source.token.throwIfCancelled();
-      const result: PipelineResult | InvertEditResult = job.method && job.method !== 'generate' ? await this.runInversion(job) : await this.runPipeline(job);
-      const inversion = 'inversion' in result ? { metrics: result.metrics, inversionId: result.inversion.key } : {};
-      const png = await encodePng(result.rgb, result.width, result.height, result.parameters);
+      let result: PipelineResult | InvertEditResult;
+      let extras: Pick<JobResult, 'metrics' | 'inversionId' | 'consistency'> = {};
+      if (job.method && job.method !== 'generate') {
+        const r = await this.runInversion(job);
+        result = r;
+        extras = { metrics: r.metrics, inversionId: r.inversion.key };
+      } else {
+        const run = await this.runPipeline(job);
+        result = run.result;
+        const c = result.metrics?.consistency;
+        if (c) {
+          const consistency: ConsistencyResult = { type: c.type, metric: c.metric, value: c.value, higherIsBetter: c.higherIsBetter };
+          if (run.ranked) consistency.ranked = run.ranked.map((k) => ({ seed: k.seed, value: k.consistency }));
+          extras = { metrics: { consistency: c.value }, consistency };
+        }
+      }
+      // The scores travel in the PNG too, so a reopened project still shows them.
+      const parameters = withScores(result.parameters, extras);
+      const png = await encodePng(result.rgb, result.width, result.height, parameters);
       const event = await this.projects.saveResult(job.request.projectId, {
         jobId: job.id,
         image: { pngBase64: png.toString('base64'), width: result.width, height: result.height },
-        parameters: { ...result.parameters },
+        parameters: { ...parameters },
         // `load` is the model's one-time load, the same for every job of this engine.
         timings: { ...result.timings, queued: queuedMs, load: this.model.loadMs },
-        ...inversion,
+        ...extras,
       });
       this.emit('result', event);
     } catch (e) {
@@ -245,23 +356,67 @@ export class EngineService implements EngineHandler {
     }
   }
 
-  private async runPipeline(job: Job): Promise<PipelineResult> {
+  private async runPipeline(job: Job): Promise<{ result: PipelineResult; ranked?: SeedCandidate[] }> {
     const r = job.request as GenerateRequest;
-    const common = {
-      prompt: r.prompt,
-      negativePrompt: r.negativePrompt,
-      steps: r.steps,
-      guidance: r.guidance,
-      seed: job.seed,
-      scheduler: r.scheduler,
-      cancel: job.source.token,
-      onProgress: (p: PipelineProgress) => this.progress(job.id, p),
+    const image = r.image ? await loadImage(Buffer.from(r.image.base64, 'base64'), { name: r.image.name ?? 'the image' }) : undefined;
+    const control = r.control ? await this.prepareControlRequest(r.control, image, r) : undefined;
+    const size = control && r.kind === 'txt2img' ? control.size : { width: r.width, height: r.height };
+    const mask = r.kind === 'inpaint' ? await loadMask(Buffer.from(r.mask!.base64, 'base64'), image!.width, image!.height, { name: 'the mask' }) : undefined;
+    const run = (seed: number, onProgress: (p: PipelineProgress) => Promise<void>): Promise<PipelineResult> => {
+      const common = {
+        prompt: r.prompt,
+        negativePrompt: r.negativePrompt,
+        steps: r.steps,
+        guidance: r.guidance,
+        seed,
+        scheduler: r.scheduler,
+        cancel: job.source.token,
+        onProgress,
+        ...(control ? { control: control.request } : {}),
+      };
+      if (r.kind === 'txt2img') return textToImage(this.model, { ...common, ...size });
+      if (r.kind === 'img2img') return imageToImage(this.model, { ...common, image: image!, strength: r.strength ?? DEFAULT_STRENGTH });
+      return inpaint(this.model, { ...common, image: image!, mask: mask!, strength: r.strength });
     };
-    if (r.kind === 'txt2img') return textToImage(this.model, { ...common, width: r.width, height: r.height });
-    const image = await loadImage(Buffer.from(r.image!.base64, 'base64'), { name: r.image!.name ?? 'the image' });
-    if (r.kind === 'img2img') return imageToImage(this.model, { ...common, image, strength: r.strength ?? DEFAULT_STRENGTH });
-    const mask = await loadMask(Buffer.from(r.mask!.base64, 'base64'), image.width, image.height, { name: 'the mask' });
-    return inpaint(this.model, { ...common, image, mask, strength: r.strength });
+    const n = r.bestOf ?? 1;
+    if (n === 1) return { result: await run(job.seed, (p) => this.progress(job.id, p)) };
+    // Best of N: one progress bar over all N runs.
+    let k = 0;
+    const { best, ranked } = await bestOfSeeds(n, job.seed, (seed) => {
+      const offset = k++;
+      return run(seed, (p) => this.progress(job.id, { ...p, step: offset * p.totalSteps + p.step, totalSteps: n * p.totalSteps }));
+    });
+    return { result: best, ranked };
+  }
+
+  /**
+   * The job's ControlNets with their conditions, extracted (or taken raw) at the generation size:
+   * the photo's fitted size, or for txt2img the requested size, else the first condition image's.
+   */
+  private async prepareControlRequest(
+    units: ControlUnitRequest[],
+    photo: RgbImage | undefined,
+    r: GenerateRequest,
+  ): Promise<{ request: ControlRequest; size: { width: number; height: number } }> {
+    const images: RgbImage[] = [];
+    for (const [i, u] of units.entries()) {
+      images.push(u.image ? await loadImage(Buffer.from(u.image.base64, 'base64'), { name: u.image.name ?? `the image of ControlNet ${i + 1}` }) : photo!);
+    }
+    const fit = (img: RgbImage) => fitToModel(img.width, img.height, { multiple: 8, maxSide: DEFAULT_MAX_SIDE });
+    const size =
+      r.kind !== 'txt2img'
+        ? fit(photo!)
+        : r.width !== undefined || r.height !== undefined
+          ? { width: r.width ?? DEFAULT_TXT2IMG_SIZE, height: r.height ?? DEFAULT_TXT2IMG_SIZE }
+          : fit(images[0]);
+    const runtime = this.model.runtime;
+    const built: ControlUnit[] = [];
+    for (const [i, u] of units.entries()) {
+      const condition = await extractCondition(u.type, images[i], { raw: u.raw === true, modelsDir: u.raw ? undefined : this.control.annotatorsDir(u.type), runtime, ...size });
+      built.push({ controlnet: await this.control.open(u.controlnet), type: u.type, condition, scale: u.scale, start: u.start, end: u.end });
+    }
+    const unet = await controlledUnet(this.model, this.userDataDir ?? path.join(this.model.folder.dir, '.pentimento'));
+    return { request: { unet, units: built, extract: { modelsDir: this.control.annotatorsDir(units[0].type), runtime } }, size };
   }
 
   private async progress(jobId: string, p: PipelineProgress & { stage?: 'invert' | 'tune' | 'edit' }): Promise<void> {
@@ -282,7 +437,18 @@ export class EngineService implements EngineHandler {
     this.disposed = true;
     for (const job of this.jobs.values()) job.source.cancel();
     await this.queue;
+    await this.control.dispose();
     await this.model.dispose();
     this.listeners.clear();
   }
+}
+
+/**
+ * The parameters with the result's scores under `extra` (consistency, or an inversion's metrics),
+ * so they are saved in the PNG and survive a reopen.
+ */
+function withScores(parameters: GenerationParameters, extras: Pick<JobResult, 'metrics' | 'consistency'>): GenerationParameters {
+  if (extras.consistency) return { ...parameters, extra: { ...parameters.extra, consistency: extras.consistency } };
+  if (extras.metrics) return { ...parameters, extra: { ...parameters.extra, metrics: extras.metrics } };
+  return parameters;
 }
