@@ -22,7 +22,28 @@ const isDefaultDomain = (n: NodeProto) => !n.domain || n.domain === 'ai.onnx';
  */
 export function simplify(model: ModelProto, dir?: string): ModelProto {
   const folded = foldShapeArithmetic(model, dir);
-  return pruneUnused(mergeDuplicates(folded));
+  return pruneUnused(renameIntoOutputs(mergeDuplicates(folded)));
+}
+
+/** A graph output that is Identity(v) of a computed, internal v becomes v's own name. */
+export function renameIntoOutputs(model: ModelProto): ModelProto {
+  const g = model.graph;
+  const outputs = new Set(g.output.map((v) => v.name));
+  const interfaceNames = new Set([...g.input.map((v) => v.name), ...g.initializer.map((t) => t.name), ...outputs]);
+  const produced = new Set(g.node.flatMap((n) => n.output));
+  const rename = new Map<string, string>();
+  const dropped = new Set<NodeProto>();
+  for (const n of g.node) {
+    if (n.opType !== 'Identity' || !isDefaultDomain(n) || !outputs.has(n.output[0])) continue;
+    const v = n.input[0];
+    if (!v || interfaceNames.has(v) || !produced.has(v) || rename.has(v)) continue;
+    rename.set(v, n.output[0]);
+    dropped.add(n);
+  }
+  if (rename.size === 0) return model;
+  const r = (x: string) => rename.get(x) ?? x;
+  const node = g.node.filter((n) => !dropped.has(n)).map((n) => ({ ...n, input: n.input.map(r), output: n.output.map(r) }));
+  return { ...model, graph: { ...g, node } };
 }
 
 /** Integer-valued nodes whose values shape inference knows exactly become Constant nodes. */
