@@ -18,7 +18,18 @@ import {
   useMantineColorScheme,
 } from '@mantine/core';
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
-import type { GenerateRequest, JobResult, ModelInfo, ProjectResult, ProjectState, ProjectSummary, TokenCount } from '../../main/contract/contract';
+import type {
+  ControlNetInfo,
+  GenerateRequest,
+  InvertEditRequest,
+  JobResult,
+  ModelInfo,
+  ProjectResult,
+  ProjectState,
+  ProjectSummary,
+  ReeditRequest,
+  TokenCount,
+} from '../../main/contract/contract';
 import type { ErrorData } from '../../main/engine/errors';
 import { asErrorData } from './api/asErrorData';
 import { base64ToBytes, bytesToBase64 } from './api/base64';
@@ -31,12 +42,14 @@ import { PendingModePanel } from './components/PendingModePanel';
 import { ProjectsMenu } from './components/ProjectsMenu';
 import { QueuePanel } from './components/QueuePanel';
 import { ResultsGallery, type ResultItem } from './components/ResultsGallery';
+import { StructureControls, type ConditionPreviewState } from './components/StructureControls';
 import { CanvasController } from './editor/CanvasController';
 import { History, wholeMaskEntry, type EditorDocument, type HistoryEntry } from './editor/History';
-import { EMPTY_QUEUE, isActive, updateJobs, type QueuedJob } from './editor/JobQueue';
+import { EMPTY_QUEUE, isActive, updateJobs, type QueuedJob, type QueueKind } from './editor/JobQueue';
 import { maskFromPng, maskToPng } from './editor/maskPng';
 import { MaskRaster, type BrushMode } from './editor/MaskRaster';
-import { loadSettings, randomSeed, saveSettings, settingsFromParameters, type EditorMode, type Settings } from './editor/settings';
+import { resultScores } from './editor/resultScores';
+import { isInversionMethod, loadSettings, randomSeed, saveSettings, settingsFromParameters, type EditorMode, type Settings } from './editor/settings';
 
 interface Photo {
   name: string;
@@ -48,6 +61,18 @@ interface Photo {
 }
 
 const LAST_PROJECT_KEY = 'pentimento.lastProject';
+/** Quiet time after the last η change before the re-edit is sent (a drag sends one, not dozens). */
+const REEDIT_DEBOUNCE_MS = 250;
+/** Same for the condition preview after a type change. */
+const PREVIEW_DEBOUNCE_MS = 150;
+
+/** A finished inversion the η slider re-edits from, valid while `key` (photo and inversion settings) holds. */
+interface ActiveInversion {
+  inversionId: string;
+  key: string;
+}
+
+const inversionSettingsKey = (photoUrl: string | undefined, s: Settings) => JSON.stringify([photoUrl, s.editMethod, s.steps, s.guidance, s.sourcePrompt]);
 const HISTORY_VERSION = 1;
 const MODES: { value: EditorMode; label: string }[] = [
   { value: 'edit', label: 'Edit photo' },
@@ -67,6 +92,7 @@ const toItem = (r: ProjectResult, number: number): ResultItem => ({
   parameters: r.parameters,
   createdAt: r.createdAt,
   number,
+  scores: resultScores(r.parameters),
 });
 
 const isTyping = (target: EventTarget | null) =>
@@ -97,6 +123,17 @@ export function App() {
   const [pendingSaves, setPendingSaves] = useState(0);
   const [saveFailed, setSaveFailed] = useState(false);
   const [dragging, setDragging] = useState(false);
+  const [controlnets, setControlnets] = useState<ControlNetInfo[] | null>(null);
+  const [conditionPreview, setConditionPreview] = useState<ConditionPreviewState>({ status: 'none' });
+  const [activeInversion, setActiveInversion] = useState<ActiveInversion | null>(null);
+  const activeInversionRef = useRef(activeInversion);
+  activeInversionRef.current = activeInversion;
+  /** Our inversion jobs by engine job id, with the inversion settings key they ran under. */
+  const inversionJobs = useRef(new Map<string, { kind: 'invert' | 'reedit'; key: string }>());
+  /** The η of the newest re-edit (or reconstruction) asked of the active inversion. */
+  const requestedEta = useRef<number | null>(null);
+  /** The slider's running re-edit, cancelled when a newer η supersedes it. */
+  const sliderJob = useRef<string | null>(null);
 
   const history = useRef(new History()).current;
   const hidden = useRef(new Set<string>());
@@ -104,6 +141,8 @@ export function App() {
   projectRef.current = project;
   const controllerRef = useRef(controller);
   controllerRef.current = controller;
+  const photoRef = useRef(photo);
+  photoRef.current = photo;
   const nextLocalId = useRef(1);
   const fileInput = useRef<HTMLInputElement>(null);
 
@@ -283,6 +322,9 @@ export function App() {
     const offResult = engineApi.on('result', (r: JobResult) => {
       const resultId = r.saved?.resultId ?? `session-${r.jobId}`;
       dispatchJob({ type: 'result', jobId: r.jobId, resultId });
+      const inversionJob = inversionJobs.current.get(r.jobId);
+      inversionJobs.current.delete(r.jobId);
+      if (inversionJob?.kind === 'invert' && r.inversionId) onInverted.current(r.inversionId, inversionJob.key);
       // A result saved into another project (the user switched meanwhile) stays there.
       if (r.saved && r.saved.projectId !== projectRef.current?.id) return;
       setResults((old) => {
@@ -296,11 +338,13 @@ export function App() {
           parameters: r.parameters,
           createdAt: new Date().toISOString(),
           number: old.length + 1,
+          scores: resultScores(r.parameters, { consistency: r.consistency, metrics: r.metrics, inversionId: r.inversionId }),
         };
         return [...old, item];
       });
       setSelectedId(resultId);
-      if (settingsRef.current.mode === 'edit' && controllerRef.current) setView('compare');
+      const shownMode = settingsRef.current.mode;
+      if ((shownMode === 'edit' || shownMode === 'structure') && controllerRef.current) setView('compare');
       history.push({ kind: 'result', label: 'Result', resultId });
       persistHistory();
       bump();
@@ -327,25 +371,151 @@ export function App() {
 
   const maskEmpty = controller ? controller.mask.isEmpty() : true;
   const mode = settings.mode;
+  const inversionMethod = mode === 'edit' && isInversionMethod(settings.editMethod);
+  const structureNet = controlnets?.find((c) => c.id === settings.controlnetId);
   const blocked =
-    mode === 'structure' || mode === 'personalize'
+    mode === 'personalize'
       ? 'This mode is not available yet.'
       : mode === 'edit' && !photo
         ? 'Open a photo to edit it, or switch to Generate to make a new picture.'
-        : undefined;
+        : mode === 'structure' && !photo
+          ? 'Open a photo: Structure mode takes its edges, depth or layout from it.'
+          : mode === 'structure' && !structureNet
+            ? controlnets === null
+              ? 'Looking for ControlNets…'
+              : 'Install a ControlNet first (see above).'
+            : mode === 'structure' && conditionPreview.status === 'error'
+              ? 'The condition cannot be extracted (see above); pick another type or install its annotator.'
+              : undefined;
+  const methodNames = { pti: 'Prompt Tuning Inversion', nti: 'null-text inversion', ddim: 'DDIM inversion' } as const;
   const action =
     mode === 'generate'
       ? `A new ${settings.width}×${settings.height} picture from the prompt.`
-      : maskEmpty
-        ? 'Re-imagines the whole photo. Paint a mask to change only part of it.'
-        : 'Repaints the masked area (inpainting).';
+      : mode === 'structure'
+        ? `A new picture following the photo's ${settings.conditionType} map${settings.bestOf > 1 ? `; the most consistent of ${settings.bestOf} seeds is kept` : ''}.`
+        : inversionMethod
+          ? `Inverts the photo by ${methodNames[settings.editMethod as keyof typeof methodNames]} (cached), shows its reconstruction, then edits it towards the target prompt${maskEmpty ? '' : ' inside the mask'}.`
+          : maskEmpty
+            ? 'Re-imagines the whole photo. Paint a mask to change only part of it.'
+            : 'Repaints the masked area (inpainting).';
+
+  /** Queues one engine job and follows it in the queue panel. */
+  const submit = useCallback(
+    async (
+      job: { kind: QueueKind; prompt: string; seed: number; totalSteps: number; controlled?: boolean },
+      send: () => Promise<{ jobId: string }>,
+    ): Promise<string | undefined> => {
+      const localId = nextLocalId.current++;
+      dispatchJob({ type: 'submitted', job: { localId, ...job } });
+      try {
+        const { jobId } = await send();
+        dispatchJob({ type: 'accepted', localId, jobId });
+        return jobId;
+      } catch (e) {
+        dispatchJob({ type: 'rejected', localId, error: asErrorData(e) });
+        return undefined;
+      }
+    },
+    [],
+  );
+
+  /** A re-edit of the active inversion at η (the slider's job: a newer one cancels it). */
+  const reedit = useCallback(
+    async (eta: number) => {
+      const active = activeInversionRef.current;
+      const s = settingsRef.current;
+      const c = controllerRef.current;
+      const p = projectRef.current;
+      if (!active) return;
+      requestedEta.current = eta;
+      const previous = sliderJob.current;
+      if (previous) void engineApi.cancel({ jobId: previous }).catch(() => undefined);
+      const request: ReeditRequest = {
+        inversionId: active.inversionId,
+        prompt: s.prompt,
+        eta,
+        ...(c && !c.mask.isEmpty() ? { mask: { base64: await maskToPng(c.mask) } } : {}),
+        ...(p ? { projectId: p.id } : {}),
+      };
+      const jobId = await submit({ kind: 'reedit', prompt: s.prompt, seed: 0, totalSteps: s.steps }, () => engineApi.reedit(request));
+      sliderJob.current = jobId ?? null;
+      if (jobId) inversionJobs.current.set(jobId, { kind: 'reedit', key: active.key });
+    },
+    [submit],
+  );
+
+  // The reconstruction has arrived: the inversion is cached; the edit at the slider's η follows.
+  const onInverted = useRef((inversionId: string, key: string) => {});
+  onInverted.current = (inversionId: string, key: string) => {
+    const active = { inversionId, key };
+    setActiveInversion(active);
+    activeInversionRef.current = active;
+    requestedEta.current = 0;
+    const eta = settingsRef.current.eta;
+    if (eta > 0 && key === inversionSettingsKey(photoRef.current?.url, settingsRef.current)) void reedit(eta);
+  };
+
+  const inversionKeyNow = inversionSettingsKey(photo?.url, settings);
+  const inversionReady = activeInversion !== null && activeInversion.key === inversionKeyNow;
+  // Moving η re-edits from the cached inversion (no inversion runs), once the slider rests.
+  useEffect(() => {
+    if (!inversionMethod || !inversionReady || requestedEta.current === settings.eta) return;
+    const timer = setTimeout(() => void reedit(settings.eta), REEDIT_DEBOUNCE_MS);
+    return () => clearTimeout(timer);
+  }, [settings.eta, inversionMethod, inversionReady, reedit]);
 
   const generate = useCallback(async () => {
     const s = settingsRef.current;
     const c = controllerRef.current;
     const p = projectRef.current;
-    if (s.mode !== 'edit' && s.mode !== 'generate') return;
-    if (s.mode === 'edit' && !photo) return;
+    if (s.mode === 'personalize') return;
+    if ((s.mode === 'edit' || s.mode === 'structure') && !photo) return;
+    if (s.mode === 'edit' && isInversionMethod(s.editMethod)) {
+      // The reconstruction (η = 0) first; onInverted then asks for the edit at the slider's η.
+      const key = inversionSettingsKey(photo!.url, s);
+      const request: InvertEditRequest = {
+        method: s.editMethod,
+        prompt: s.prompt,
+        image: { base64: photo!.pngBase64, name: photo!.name },
+        ...(c && !c.mask.isEmpty() ? { mask: { base64: await maskToPng(c.mask) } } : {}),
+        ...(s.sourcePrompt.trim() ? { sourcePrompt: s.sourcePrompt } : {}),
+        steps: s.steps,
+        guidance: s.guidance,
+        eta: 0,
+        ...(p ? { projectId: p.id } : {}),
+      };
+      const jobId = await submit({ kind: 'invert', prompt: s.prompt, seed: 0, totalSteps: s.steps }, () => engineApi.invertEdit(request));
+      if (jobId) inversionJobs.current.set(jobId, { kind: 'invert', key });
+      return;
+    }
+    if (s.mode === 'structure') {
+      const seed = s.seedMode === 'random' ? randomSeed() : s.seed;
+      if (s.seedMode === 'random') update({ seed });
+      const request: GenerateRequest = {
+        kind: 'txt2img',
+        prompt: s.prompt,
+        ...(s.negativePrompt ? { negativePrompt: s.negativePrompt } : {}),
+        steps: s.steps,
+        guidance: s.guidance,
+        seed,
+        scheduler: s.scheduler,
+        // The photo gives the condition and, fitted to the model, the size.
+        control: [
+          {
+            controlnet: s.controlnetId,
+            type: s.conditionType,
+            image: { base64: photo!.pngBase64, name: photo!.name },
+            scale: s.controlScale,
+            start: s.controlStart,
+            end: s.controlEnd,
+          },
+        ],
+        ...(s.bestOf > 1 ? { bestOf: s.bestOf } : {}),
+        ...(p ? { projectId: p.id } : {}),
+      };
+      await submit({ kind: 'txt2img', controlled: true, prompt: s.prompt, seed, totalSteps: s.steps * s.bestOf }, () => engineApi.generate(request));
+      return;
+    }
     const seed = s.seedMode === 'random' ? randomSeed() : s.seed;
     if (s.seedMode === 'random') update({ seed });
     const kind = s.mode === 'generate' ? 'txt2img' : c && !c.mask.isEmpty() ? 'inpaint' : 'img2img';
@@ -367,15 +537,54 @@ export function App() {
       request.strength = s.strength;
       if (kind === 'inpaint') request.mask = { base64: await maskToPng(c!.mask) };
     }
-    const localId = nextLocalId.current++;
-    dispatchJob({ type: 'submitted', job: { localId, kind, prompt: s.prompt, seed, totalSteps: s.steps } });
-    try {
-      const { jobId } = await engineApi.generate(request);
-      dispatchJob({ type: 'accepted', localId, jobId });
-    } catch (e) {
-      dispatchJob({ type: 'rejected', localId, error: asErrorData(e) });
+    await submit({ kind, prompt: s.prompt, seed, totalSteps: s.steps }, () => engineApi.generate(request));
+  }, [photo, update, submit]);
+
+  // ---- structure: ControlNets and the condition preview ----------------------------------------
+
+  // The list on start and on every entry into Structure mode (a ControlNet may have been installed meanwhile).
+  useEffect(() => {
+    if (mode !== 'structure' && controlnets !== null) return;
+    let stale = false;
+    engineApi.listControlNets().then((list) => {
+      if (stale) return;
+      setControlnets(list);
+      const s = settingsRef.current;
+      if (!list.some((c) => c.id === s.controlnetId) && list.length > 0) {
+        // Prefer one trained on the chosen condition.
+        const pick = list.find((c) => c.conditionType === s.conditionType) ?? list[0];
+        update({ controlnetId: pick.id });
+      }
+    }, fail);
+    return () => {
+      stale = true;
+    };
+  }, [mode]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  useEffect(() => {
+    if (mode !== 'structure' || !photo) {
+      setConditionPreview({ status: 'none' });
+      return;
     }
-  }, [photo, update]);
+    let stale = false;
+    let url: string | undefined;
+    setConditionPreview({ status: 'loading' });
+    const timer = setTimeout(() => {
+      engineApi.extractCondition({ type: settings.conditionType, image: { base64: photo.pngBase64, name: photo.name } }).then(
+        (preview) => {
+          if (stale) return;
+          url = pngUrl(preview.image.pngBase64);
+          setConditionPreview({ status: 'ready', url, width: preview.image.width, height: preview.image.height, testAnnotator: preview.testAnnotator });
+        },
+        (e: unknown) => !stale && setConditionPreview({ status: 'error', error: asErrorData(e) }),
+      );
+    }, PREVIEW_DEBOUNCE_MS);
+    return () => {
+      stale = true;
+      clearTimeout(timer);
+      if (url) URL.revokeObjectURL(url);
+    };
+  }, [mode, photo, settings.conditionType]);
 
   const cancelJob = useCallback(
     async (job: QueuedJob) => {
@@ -514,7 +723,9 @@ export function App() {
     [generateBase?.url], // eslint-disable-line react-hooks/exhaustive-deps
   );
   const editing = mode !== 'generate';
-  const comparing = mode === 'edit' && view === 'compare' && selected !== null;
+  // Edit photo and Structure both start from the photo, so both compare a result with it.
+  const fromPhoto = mode === 'edit' || mode === 'structure';
+  const comparing = fromPhoto && view === 'compare' && selected !== null;
   const { toggleColorScheme } = useMantineColorScheme();
   const colorScheme = useComputedColorScheme('light');
   const saveLabel = !project ? null : saveFailed ? 'Not saved' : pendingSaves > 0 ? 'Saving…' : 'Saved';
@@ -565,7 +776,7 @@ export function App() {
 
       <AppShell.Navbar p="md">
         <AppShell.Section grow component={ScrollArea} offsetScrollbars>
-          {mode === 'structure' || mode === 'personalize' ? (
+          {mode === 'personalize' ? (
             <PendingModePanel mode={mode} />
           ) : (
             <ControlsPanel
@@ -577,6 +788,14 @@ export function App() {
               canCancel={cancelTarget !== undefined}
               onGenerate={() => void generate()}
               onCancel={() => cancelTarget && void cancelJob(cancelTarget)}
+              etaHint={
+                inversionReady
+                  ? 'Moving η re-edits from the cached inversion: no new inversion runs.'
+                  : 'Generate inverts the photo and shows its reconstruction (η = 0) first; then η re-edits instantly.'
+              }
+              modeControls={
+                mode === 'structure' ? <StructureControls settings={settings} update={update} controlnets={controlnets} preview={conditionPreview} /> : undefined
+              }
             />
           )}
         </AppShell.Section>
@@ -622,7 +841,7 @@ export function App() {
           brushDiameter={settings.brushSize}
           onCommit={record}
           overlay={
-            mode === 'edit' && photo && visibleResults.length > 0 ? (
+            fromPhoto && photo && visibleResults.length > 0 ? (
               <Group gap="xs" wrap="nowrap">
                 <SegmentedControl
                   size="xs"
@@ -654,6 +873,8 @@ export function App() {
         <Text size="xs" c="dimmed" mt={6} data-testid="status-line">
           {mode === 'edit' && photo
             ? `${photo.name} · ${photo.width}×${photo.height} · ${comparing ? 'drag the slider to compare' : 'paint where the picture should change · Space-drag or middle button pans · wheel zooms'}`
+            : mode === 'structure' && photo
+              ? `${photo.name} · ${photo.width}×${photo.height} · ${comparing ? 'drag the slider to compare' : `the ${settings.conditionType} map of this photo guides the result`}`
             : mode === 'generate' && selected
               ? `Result ${selected.number} · ${selected.width}×${selected.height}`
               : ' '}
@@ -676,7 +897,7 @@ export function App() {
             selectedId={selected?.id ?? null}
             onSelect={(r) => {
               setSelectedId(r.id);
-              if (mode === 'edit' && photo) setView('compare');
+              if (fromPhoto && photo) setView('compare');
             }}
             onReuse={reuse}
             onExport={(r) => void exportResult(r)}

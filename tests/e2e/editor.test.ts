@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebServer, type WebServer } from '../../main/web/WebServer';
-import { FakeEngine } from '../web/fakeEngine';
+import { FakeEngine, fakeConsistency } from '../web/fakeEngine';
 import { buildRenderer, hasChromium, launchChromium, maskAlphaAt, openPage, screenshot, strokeAcross, CHROMIUM } from './browser';
 
 const root = process.cwd();
@@ -272,21 +272,139 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     await page.getByAltText('Photo: chelsea.png').waitFor();
     await page.getByAltText(/^Result 1 /).waitFor();
 
-    // Generate mode shows only its controls; Structure and Personalize say they are not there yet.
+    // Generate mode shows only its controls; Structure shows the photo's condition; Personalize says it is not there yet.
     await page.getByText('Generate', { exact: true }).first().click(); // the mode control's label
     await page.getByRole('combobox', { name: 'Size' }).waitFor();
     await page.getByAltText(/^Shown: result/).waitFor();
     await screenshot(page, 'e2e-generate.png');
     expect(await page.getByRole('slider', { name: 'Strength' }).count()).toBe(0);
     await page.getByText('Structure', { exact: true }).click();
-    await page.getByText('Structure is not available yet').waitFor();
-    expect(await page.getByRole('button', { name: 'Generate with structure' }).isDisabled()).toBe(true);
-    await screenshot(page, 'e2e-structure.png');
+    await page.getByAltText('Condition preview').waitFor();
+    expect(await page.getByRole('slider', { name: 'Strength' }).count()).toBe(0);
     await page.getByText('Personalize', { exact: true }).click();
     await page.getByText('Personalize is not available yet').waitFor();
     await page.getByText('Edit photo', { exact: true }).click();
     await page.getByRole('slider', { name: 'Strength' }).waitFor();
 
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 45_000);
+  it('Structure mode: picks canny, previews the condition, sets the scale, generates best of 3 and shows the F1 on the result', async () => {
+    const { page, problems } = await openPage(browser, server.url);
+    await openWithChooser(page, CHELSEA);
+    await page.getByAltText('Photo: chelsea.png').waitFor();
+    await page.getByText('Structure', { exact: true }).click();
+
+    // Depth first, then canny: the preview follows the type.
+    const preview = page.getByAltText('Condition preview');
+    await page.getByRole('combobox', { name: 'Condition type' }).click();
+    await page.getByRole('option', { name: 'Depth' }).click();
+    await page.getByText('Made by a random-weight test annotator').waitFor();
+    await page.getByRole('combobox', { name: 'Condition type' }).click();
+    await page.getByRole('option', { name: 'Canny edges' }).click();
+    await expect.poll(() => engine.extractConditionRequests.at(-1)?.type).toBe('canny');
+    await preview.waitFor();
+    await page.getByText(/^451×300: what the ControlNet sees\.$/).waitFor();
+    // The preview is the engine's map of this photo, at the photo's size.
+    expect(await preview.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight])).toEqual([451, 300]);
+    // The ControlNet trained on canny is chosen for it.
+    expect(await page.getByRole('combobox', { name: 'ControlNet' }).inputValue()).toBe('control_v11p_sd15_canny');
+
+    // Conditioning scale 1 → 0.5 by keyboard (step 0.05), guidance from 0 % to 10 %.
+    await page.getByRole('slider', { name: 'Conditioning scale' }).focus();
+    for (let i = 0; i < 10; i++) await page.keyboard.press('ArrowLeft');
+    await page.getByText('0.50 · 0 = off').waitFor();
+    await page.getByRole('slider', { name: 'Guidance start' }).focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await page.getByLabel('Best of', { exact: true }).fill('3');
+    await page.getByLabel('Prompt', { exact: true }).fill('a cat made of marble');
+    await page.getByLabel('Steps', { exact: true }).fill('3');
+    await page.getByLabel('Seed', { exact: true }).fill('42');
+    expect(await page.getByTestId('generate-action').textContent()).toContain('most consistent of 3 seeds');
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+
+    const score = page.getByTestId('consistency').first();
+    await score.waitFor();
+    const request = engine.generateRequests.at(-1)!;
+    expect(request).toMatchObject({ kind: 'txt2img', prompt: 'a cat made of marble', steps: 3, seed: 42, bestOf: 3 });
+    expect(request.width).toBeUndefined(); // the size comes from the photo
+    expect(request.control).toHaveLength(1);
+    expect(request.control![0]).toMatchObject({ controlnet: 'control_v11p_sd15_canny', type: 'canny', scale: 0.5, start: 0.1, end: 1 });
+    expect((await sharp(Buffer.from(request.control![0].image!.base64, 'base64')).metadata()).width).toBe(451);
+    // The fake engine's scores for seeds 42…44, best first: shown on the result, with the ranking.
+    const ranked = [42, 43, 44].map((seed) => ({ seed, value: fakeConsistency(seed, 0.5) })).sort((a, b) => b.value - a.value || a.seed - b.seed);
+    expect(await score.textContent()).toBe(`Canny F1 ${ranked[0].value.toFixed(2)}`);
+    expect(await page.getByTestId('ranking').first().textContent()).toBe(`Best of 3: ${ranked.map((r) => `seed ${r.seed}: ${r.value.toFixed(2)}`).join(' · ')}`);
+    expect(await page.getByAltText(/^Result/).first().getAttribute('alt')).toBe(`Result 1 (seed ${ranked[0].seed}, 3 steps)`);
+    await score.hover();
+    await page.getByText(/ControlNet\+\+'s consistency metric.*Higher is better\. Best of 3 seeds/).waitFor();
+    await page.getByLabel('Prompt', { exact: true }).scrollIntoViewIfNeeded(); // the condition and its preview in view
+    await screenshot(page, 'e2e-structure.png');
+
+    // Reloaded, the project still shows the score (it travels in the result's parameters).
+    await page.reload();
+    await page.getByTestId('consistency').first().waitFor();
+    expect(await page.getByTestId('consistency').first().textContent()).toBe(`Canny F1 ${ranked[0].value.toFixed(2)}`);
+
+    // A condition whose annotator is missing: the engine's message, plainly, and no Generate.
+    await page.getByRole('combobox', { name: 'Condition type' }).click();
+    await page.getByRole('option', { name: 'Segmentation (ADE20K)' }).click();
+    await page.getByText(/needs an annotator model at .*seg\.onnx, which is missing/).waitFor();
+    expect(await page.getByRole('button', { name: 'Generate', exact: true }).isDisabled()).toBe(true);
+    await page.getByRole('combobox', { name: 'Condition type' }).click();
+    await page.getByRole('option', { name: 'Canny edges' }).click();
+    await preview.waitFor();
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 45_000);
+
+  it('Edit photo by Prompt Tuning Inversion: the reconstruction first, then η re-edits from the cached inversion', async () => {
+    const { page, problems } = await openPage(browser, server.url);
+    await openWithChooser(page, COFFEE);
+    await page.getByAltText('Photo: coffee.png').waitFor();
+    await page.getByText('Edit photo', { exact: true }).click();
+    await page.getByRole('combobox', { name: 'Method' }).click();
+    await page.getByRole('option', { name: 'Prompt Tuning Inversion' }).click();
+
+    // Only what inversion uses: no strength, scheduler, seed or negative prompt.
+    await page.getByRole('slider', { name: 'Edit strength (η)' }).waitFor();
+    for (const gone of ['Prompt', 'Negative prompt', 'Seed', 'Scheduler']) expect(await page.getByLabel(gone, { exact: true }).count(), gone).toBe(0);
+    expect(await page.getByRole('slider', { name: 'Strength', exact: true }).count()).toBe(0);
+    await page.getByLabel('Target prompt', { exact: true }).fill('a cup of tea');
+    await page.getByLabel('Source prompt', { exact: true }).fill('a cup of coffee');
+    await page.getByLabel('Steps', { exact: true }).fill('4');
+
+    const inversionsBefore = engine.inversions;
+    const invertEditsBefore = engine.invertEditRequests.length;
+    const reeditsBefore = engine.reeditRequests.length;
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    // Progress names the stage.
+    await page.getByText(/^(Inverting|Tuning) · step \d of 4$/).first().waitFor();
+    await screenshot(page, 'e2e-inversion-progress.png');
+
+    // The reconstruction (η = 0) arrives first, then the edit at the slider's η (0.7).
+    await page.getByText('η 0 · reconstruction').waitFor();
+    await page.getByText('Result 1 · Reconstruction', { exact: true }).waitFor();
+    expect(engine.invertEditRequests.at(-1)).toMatchObject({ method: 'pti', prompt: 'a cup of tea', sourcePrompt: 'a cup of coffee', steps: 4, eta: 0 });
+    await page.getByText('η 0.70', { exact: true }).waitFor();
+    expect(engine.reeditRequests.slice(reeditsBefore).map((r) => r.eta)).toEqual([0.7]);
+    expect(engine.inversions).toBe(inversionsBefore + 1);
+    expect(await page.getByTestId('inversion-metrics').first().textContent()).toMatch(/^latent MSE .* · PSNR \d+\.\d dB$/);
+
+    // Moving η: one re-edit once the slider rests, from the same inversion; nothing is inverted again.
+    await page.getByRole('slider', { name: 'Edit strength (η)' }).focus();
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    await page.getByText('η 0.60', { exact: true }).waitFor();
+    const reedits = engine.reeditRequests.slice(reeditsBefore);
+    expect(reedits.at(-1)).toMatchObject({ eta: 0.6, prompt: 'a cup of tea' });
+    expect(new Set(reedits.map((r) => r.inversionId)).size).toBe(1);
+    expect(engine.inversions).toBe(inversionsBefore + 1);
+    expect(engine.invertEditRequests.length).toBe(invertEditsBefore + 1);
+    await page.getByText('Moving η re-edits from the cached inversion: no new inversion runs.').waitFor();
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await screenshot(page, 'e2e-inversion.png');
     expect(problems).toEqual([]);
     await page.close();
   }, 45_000);

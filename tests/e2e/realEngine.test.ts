@@ -1,10 +1,11 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineService } from '../../main/engine/service/EngineService';
 import { startWebServer, type WebServer } from '../../main/web/WebServer';
+import { generateControlNet } from '../../models/controlnet/generateControlNet';
 import { testModelDir } from '../fixtures/models';
 import { buildRenderer, CHROMIUM, hasChromium, launchChromium, openPage, screenshot, strokeAcross } from './browser';
 
@@ -26,6 +27,8 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, real engine, tin
   beforeAll(async () => {
     outDir = mkdtempSync(path.join(os.tmpdir(), 'pentimento-e2e-real-'));
     userDataDir = mkdtempSync(path.join(os.tmpdir(), 'pentimento-e2e-real-data-'));
+    // An installed ControlNet for Structure mode: random weights of the tiny model's preset.
+    generateControlNet(path.join(userDataDir, 'controlnets', 'tiny-canny'), { preset: 'tiny', seed: 4321 });
     const rendererDir = buildRenderer(outDir);
     engine = await EngineService.create({ modelDir: await testModelDir('tiny'), provider: 'cpu', userDataDir });
     server = await startWebServer({ engine, rendererDir, port: 0 });
@@ -71,4 +74,36 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, real engine, tin
     expect(problems).toEqual([]);
     await page.close();
   }, 120_000);
+
+  it('generates from the photo\'s canny edges through a ControlNet and shows the F1 the engine measured', async () => {
+    const { page, problems } = await openPage(browser, server.url, 20_000);
+    await page.getByAltText('Photo: chelsea.png').waitFor();
+    await page.getByText('Structure', { exact: true }).click();
+    // The engine's canny map of chelsea at the generation size (451×300 fitted to 448×304).
+    const preview = page.getByAltText('Condition preview');
+    await preview.waitFor();
+    expect(await preview.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight])).toEqual([448, 304]);
+    expect(await page.getByRole('combobox', { name: 'ControlNet' }).inputValue()).toBe('tiny-canny (random weights)');
+    await page.getByLabel('Prompt', { exact: true }).fill('a marble statue of a cat');
+    await page.getByLabel('Steps', { exact: true }).fill('2');
+    await page.getByLabel('Seed', { exact: true }).fill('7');
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+
+    const score = page.getByTestId('consistency').first();
+    await score.waitFor({ timeout: 90_000 });
+    const label = (await score.textContent())!;
+    expect(label).toMatch(/^Canny F1 [01]\.\d\d$/);
+    // The label is the value saved with the result in the project.
+    const project = readdirSync(path.join(userDataDir, 'projects')).filter((n) => n.startsWith('p-'))[0];
+    const records = readdirSync(path.join(userDataDir, 'projects', project, 'results')).filter((f) => f.endsWith('.json'));
+    const saved = records.map((f) => JSON.parse(readFileSync(path.join(userDataDir, 'projects', project, 'results', f), 'utf8')));
+    const controlled = saved.find((r) => r.parameters?.extra?.consistency);
+    expect(controlled.parameters.extra.consistency).toMatchObject({ type: 'canny', metric: 'f1', higherIsBetter: true });
+    expect(label).toBe(`Canny F1 ${controlled.parameters.extra.consistency.value.toFixed(2)}`);
+    expect(controlled.parameters.extra.control[0]).toMatchObject({ type: 'canny', scale: 1, start: 0, end: 1 });
+    await page.getByLabel('Prompt', { exact: true }).scrollIntoViewIfNeeded();
+    await screenshot(page, 'e2e-real-structure.png');
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 150_000);
 });

@@ -1,6 +1,14 @@
 import { ActionIcon, Alert, Button, Group, NumberInput, SegmentedControl, Select, Slider, Stack, Text, Textarea, Tooltip } from '@mantine/core';
+import type { ReactNode } from 'react';
 import type { SchedulerName, TokenCount } from '../../../main/contract/contract';
-import { MAX_SEED, randomSeed, type Settings } from '../editor/settings';
+import { isInversionMethod, MAX_SEED, randomSeed, type EditMethod, type Settings } from '../editor/settings';
+
+const METHOD_OPTIONS: { value: EditMethod; label: string }[] = [
+  { value: 'img2img', label: 'img2img / inpaint' },
+  { value: 'pti', label: 'Prompt Tuning Inversion' },
+  { value: 'nti', label: 'Null-text inversion' },
+  { value: 'ddim', label: 'DDIM inversion' },
+];
 
 const SCHEDULER_OPTIONS: { value: SchedulerName; label: string }[] = [
   { value: 'ddim', label: 'DDIM' },
@@ -22,16 +30,36 @@ export interface ControlsPanelProps {
   canCancel: boolean;
   onGenerate: () => void;
   onCancel: () => void;
+  /** Controls of the mode itself (Structure's ControlNet settings), shown below the prompts. */
+  modeControls?: ReactNode;
+  /** Inversion editing: what moving η does now (e.g. re-edits the cached inversion). */
+  etaHint?: string;
 }
 
 /** Prompt and generation settings for Edit photo and Generate; every control has an accessible name. */
-export function ControlsPanel({ settings: s, update, tokens, blocked, action, canCancel, onGenerate, onCancel }: ControlsPanelProps) {
+export function ControlsPanel({ settings: s, update, tokens, blocked, action, canCancel, onGenerate, onCancel, modeControls, etaHint }: ControlsPanelProps) {
   const isEdit = s.mode === 'edit';
+  // Edits by inversion are deterministic DDIM: no negative prompt, scheduler, seed or strength.
+  const inversion = isEdit && isInversionMethod(s.editMethod);
   return (
     <Stack gap="sm">
+      {isEdit && (
+        <Select
+          label="Method"
+          data={METHOD_OPTIONS}
+          value={s.editMethod}
+          allowDeselect={false}
+          onChange={(v) => v && update({ editMethod: v as EditMethod })}
+          description={
+            inversion
+              ? 'Inverts the photo, then re-generates it towards the target prompt; everything else stays.'
+              : 'Re-imagines the photo, or repaints the masked area.'
+          }
+        />
+      )}
       <Textarea
-        label="Prompt"
-        placeholder={isEdit ? 'What the masked area (or the photo) should become' : 'Describe the picture'}
+        label={inversion ? 'Target prompt' : 'Prompt'}
+        placeholder={inversion ? 'What the photo should show, e.g. a cat wearing a red hat' : isEdit ? 'What the masked area (or the photo) should become' : 'Describe the picture'}
         autosize
         minRows={3}
         maxRows={8}
@@ -47,20 +75,52 @@ export function ControlsPanel({ settings: s, update, tokens, blocked, action, ca
         }
         inputWrapperOrder={['label', 'input', 'description']}
       />
-      <Textarea
-        label="Negative prompt"
-        placeholder="What to avoid"
-        autosize
-        minRows={1}
-        maxRows={4}
-        value={s.negativePrompt}
-        onChange={(e) => update({ negativePrompt: e.currentTarget.value })}
-      />
+      {inversion ? (
+        <Textarea
+          label="Source prompt"
+          description="Optional: describes the photo as it is"
+          placeholder="e.g. a cat"
+          autosize
+          minRows={1}
+          maxRows={3}
+          value={s.sourcePrompt}
+          onChange={(e) => update({ sourcePrompt: e.currentTarget.value })}
+        />
+      ) : (
+        <Textarea
+          label="Negative prompt"
+          placeholder="What to avoid"
+          autosize
+          minRows={1}
+          maxRows={4}
+          value={s.negativePrompt}
+          onChange={(e) => update({ negativePrompt: e.currentTarget.value })}
+        />
+      )}
+      {inversion && (
+        <div>
+          <Group justify="space-between" mb={2}>
+            <Text size="sm" fw={500}>
+              Edit strength (η)
+            </Text>
+            <Text size="xs" c="dimmed">
+              {s.eta.toFixed(2)} · 0 = the photo
+            </Text>
+          </Group>
+          <Slider min={0} max={1} step={0.05} value={s.eta} onChange={(v) => update({ eta: v })} label={(v) => v.toFixed(2)} thumbLabel="Edit strength (η)" />
+          {etaHint && (
+            <Text size="xs" c="dimmed" mt={4} data-testid="eta-hint">
+              {etaHint}
+            </Text>
+          )}
+        </div>
+      )}
+      {modeControls}
       <Group grow gap="sm">
         <NumberInput label="Steps" min={1} max={200} value={s.steps} onChange={(v) => typeof v === 'number' && update({ steps: Math.max(1, Math.min(200, Math.round(v))) })} />
         <NumberInput label="Guidance" min={0} max={30} step={0.5} decimalScale={2} value={s.guidance} onChange={(v) => typeof v === 'number' && update({ guidance: v })} />
       </Group>
-      {isEdit && (
+      {isEdit && !inversion && (
         <div>
           <Group justify="space-between" mb={2}>
             <Text size="sm" fw={500} id="strength-label">
@@ -86,48 +146,52 @@ export function ControlsPanel({ settings: s, update, tokens, blocked, action, ca
           }}
         />
       )}
-      <Select
-        label="Scheduler"
-        data={SCHEDULER_OPTIONS}
-        value={s.scheduler}
-        allowDeselect={false}
-        onChange={(v) => v && update({ scheduler: v as SchedulerName })}
-      />
-      <div>
-        <Text size="sm" fw={500} mb={4}>
-          Seed
-        </Text>
-        <Group gap="xs" wrap="nowrap" align="flex-start">
-          <SegmentedControl
-            size="xs"
-            aria-label="Seed mode"
-            value={s.seedMode}
-            onChange={(v) => update({ seedMode: v as Settings['seedMode'] })}
-            data={[
-              { value: 'random', label: 'Random' },
-              { value: 'locked', label: 'Locked' },
-            ]}
-          />
-          <NumberInput
-            aria-label="Seed"
-            size="xs"
-            style={{ flex: 1 }}
-            min={0}
-            max={MAX_SEED}
-            allowDecimal={false}
-            value={s.seed}
-            onChange={(v) => typeof v === 'number' && update({ seed: v, seedMode: 'locked' })}
-          />
-          <Tooltip label="New random seed">
-            <ActionIcon variant="default" size="md" aria-label="New seed" onClick={() => update({ seed: randomSeed(), seedMode: 'locked' })}>
-              <span aria-hidden>⚄</span>
-            </ActionIcon>
-          </Tooltip>
-        </Group>
-        <Text size="xs" c="dimmed" mt={4}>
-          {s.seedMode === 'random' ? 'A new seed for every job (shown here after Generate).' : 'Every job uses this seed.'}
-        </Text>
-      </div>
+      {!inversion && (
+        <Select
+          label="Scheduler"
+          data={SCHEDULER_OPTIONS}
+          value={s.scheduler}
+          allowDeselect={false}
+          onChange={(v) => v && update({ scheduler: v as SchedulerName })}
+        />
+      )}
+      {!inversion && (
+        <div>
+          <Text size="sm" fw={500} mb={4}>
+            Seed
+          </Text>
+          <Group gap="xs" wrap="nowrap" align="flex-start">
+            <SegmentedControl
+              size="xs"
+              aria-label="Seed mode"
+              value={s.seedMode}
+              onChange={(v) => update({ seedMode: v as Settings['seedMode'] })}
+              data={[
+                { value: 'random', label: 'Random' },
+                { value: 'locked', label: 'Locked' },
+              ]}
+            />
+            <NumberInput
+              aria-label="Seed"
+              size="xs"
+              style={{ flex: 1 }}
+              min={0}
+              max={MAX_SEED}
+              allowDecimal={false}
+              value={s.seed}
+              onChange={(v) => typeof v === 'number' && update({ seed: v, seedMode: 'locked' })}
+            />
+            <Tooltip label="New random seed">
+              <ActionIcon variant="default" size="md" aria-label="New seed" onClick={() => update({ seed: randomSeed(), seedMode: 'locked' })}>
+                <span aria-hidden>⚄</span>
+              </ActionIcon>
+            </Tooltip>
+          </Group>
+          <Text size="xs" c="dimmed" mt={4}>
+            {s.seedMode === 'random' ? 'A new seed for every job (shown here after Generate).' : 'Every job uses this seed.'}
+          </Text>
+        </div>
+      )}
       {blocked && (
         <Alert variant="light" color="gray" py={6}>
           <Text size="sm">{blocked}</Text>

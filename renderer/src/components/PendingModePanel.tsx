@@ -1,28 +1,10 @@
-import { Alert, Button, Select, Slider, Stack, Text, TextInput } from '@mantine/core';
+import { Alert, Button, Stack, TextInput } from '@mantine/core';
 
 /**
- * Structure (ControlNet) and Personalize (concept training) have no engine work yet: the panel
- * says so plainly and shows the controls the mode will have, disabled.
+ * Personalize (concept training) has no engine work yet: the panel says so plainly and shows
+ * the controls the mode will have, disabled.
  */
-export function PendingModePanel({ mode }: { mode: 'structure' | 'personalize' }) {
-  if (mode === 'structure') {
-    return (
-      <Stack gap="sm">
-        <Alert color="yellow" variant="light" title="Structure is not available yet">
-          Guiding a generation by the photo's edges, depth or pose needs ControlNet support in the engine, which has not
-          landed in this version. Nothing here runs; the controls below show what the mode will offer.
-        </Alert>
-        <Select label="Control type" data={['Canny edges', 'Depth', 'Pose', 'Scribble']} defaultValue="Canny edges" disabled />
-        <div>
-          <Text size="sm" fw={500} c="dimmed">
-            Control strength
-          </Text>
-          <Slider defaultValue={1} min={0} max={2} step={0.05} disabled thumbLabel="Control strength" />
-        </div>
-        <Button disabled>Generate with structure</Button>
-      </Stack>
-    );
-  }
+export function PendingModePanel(_: { mode: 'personalize' }) {
   return (
     <Stack gap="sm">
       <Alert color="yellow" variant="light" title="Personalize is not available yet">

@@ -10,7 +10,10 @@ const STATUS: Record<JobStatus, { label: string; color: string }> = {
   cancelled: { label: 'cancelled', color: 'yellow' },
 };
 
-const KIND: Record<QueuedJob['kind'], string> = { txt2img: 'Generate', img2img: 'Edit photo', inpaint: 'Inpaint' };
+const KIND: Record<QueuedJob['kind'], string> = { txt2img: 'Generate', img2img: 'Edit photo', inpaint: 'Inpaint', invert: 'Invert & edit', reedit: 'Re-edit' };
+const STAGE: Record<NonNullable<QueuedJob['stage']>, string> = { invert: 'Inverting', tune: 'Tuning', edit: 'Editing' };
+
+const kindLabel = (job: QueuedJob) => (job.controlled ? `Structure${job.kind === 'txt2img' ? '' : ` · ${KIND[job.kind]}`}` : KIND[job.kind]);
 
 /** The jobs of this session, newest first: status, progress with a preview, cancel, the engine's error. */
 export function QueuePanel({ jobs, onCancel, onDismiss }: { jobs: QueuedJob[]; onCancel: (job: QueuedJob) => void; onDismiss: (job: QueuedJob) => void }) {
@@ -36,20 +39,23 @@ export function QueuePanel({ jobs, onCancel, onDismiss }: { jobs: QueuedJob[]; o
               <Stack gap={4} style={{ flex: 1, minWidth: 0 }}>
                 <Group gap={6} justify="space-between" wrap="nowrap">
                   <Text size="sm" fw={500} truncate style={{ flex: 1 }}>
-                    Job {job.localId} · {KIND[job.kind]}
+                    Job {job.localId} · {kindLabel(job)}
                   </Text>
                   <Badge size="sm" variant="light" color={status.color} style={{ flexShrink: 0 }}>
                     {status.label}
                   </Badge>
                 </Group>
                 <Text size="xs" c="dimmed" truncate title={job.prompt}>
-                  {job.prompt || '(no prompt)'} · seed {job.seed}
+                  {job.prompt || '(no prompt)'}
+                  {job.kind === 'invert' || job.kind === 'reedit' ? '' : ` · seed ${job.seed}`}
                 </Text>
                 {(job.status === 'running' || job.status === 'queued') && (
                   <Stack gap={2}>
                     <Progress aria-label={`Progress of job ${job.localId}`} value={job.totalSteps ? (100 * job.step) / job.totalSteps : 0} size="sm" animated={job.status === 'running'} />
                     <Text size="xs" c="dimmed" aria-live="polite">
-                      {job.status === 'running' ? `Step ${job.step} of ${job.totalSteps}` : 'Waiting for the job before it'}
+                      {job.status === 'running'
+                        ? `${job.stage ? `${STAGE[job.stage]} · s` : 'S'}tep ${job.step} of ${job.totalSteps}`
+                        : 'Waiting for the job before it'}
                     </Text>
                   </Stack>
                 )}

@@ -1,4 +1,5 @@
 import { Badge, Button, Card, Group, Image, SimpleGrid, Stack, Text, Tooltip } from '@mantine/core';
+import { consistencyExplanation, consistencyLabel, inversionMetricsLabel, rankingLabel, type ResultScores } from '../editor/resultScores';
 
 export interface ResultItem {
   id: string;
@@ -10,6 +11,7 @@ export interface ResultItem {
   createdAt: string;
   /** 1-based, in arrival order within the project (or session). */
   number: number;
+  scores: ResultScores;
 }
 
 export interface ResultsGalleryProps {
@@ -25,9 +27,50 @@ export interface ResultsGalleryProps {
 export const resultAlt = (r: ResultItem) =>
   `Result ${r.number} (seed ${String(r.parameters.seed ?? '?')}, ${String(r.parameters.steps ?? '?')} steps)`;
 
+/** Consistency (with best-of ranking), or an inversion edit's η and metrics. */
+function Scores({ r }: { r: ResultItem }) {
+  const { consistency, metrics, eta } = r.scores;
+  const ranking = consistency && rankingLabel(consistency);
+  const measured = metrics && inversionMetricsLabel(metrics);
+  if (!consistency && eta === undefined && !measured) return null;
+  return (
+    <Stack gap={2}>
+      <Group gap={4}>
+        {consistency && (
+          <Tooltip label={consistencyExplanation(consistency)} multiline w={300} withArrow>
+            <Badge size="sm" variant="light" color="grape" tt="none" tabIndex={0} data-testid="consistency" aria-label={`Consistency: ${consistencyLabel(consistency)}`}>
+              {consistencyLabel(consistency)}
+            </Badge>
+          </Tooltip>
+        )}
+        {eta !== undefined && (
+          <Tooltip label={eta === 0 ? 'η = 0: the inversion reconstructs the photo; the edit moves away from it as η grows.' : 'Edit strength: how far the prompt pulls away from the reconstruction.'} multiline w={260}>
+            <Badge size="sm" variant="light" color="cyan" tt="none" data-testid="eta">
+              {eta === 0 ? 'η 0 · reconstruction' : `η ${eta.toFixed(2)}`}
+            </Badge>
+          </Tooltip>
+        )}
+      </Group>
+      {ranking && (
+        <Text size="xs" c="dimmed" data-testid="ranking">
+          Best of {consistency!.ranked!.length}: {ranking}
+        </Text>
+      )}
+      {measured && (
+        <Text size="xs" c="dimmed" data-testid="inversion-metrics">
+          {measured}
+        </Text>
+      )}
+    </Stack>
+  );
+}
+
 function summary(p: Record<string, unknown>): string {
+  const extra = (p.extra ?? {}) as { control?: { type?: string; scale?: number }[] };
+  const control = Array.isArray(extra.control) ? extra.control.map((c) => `ControlNet ${String(c.type)} ×${String(c.scale ?? 1)}`).join(' + ') : undefined;
   const parts = [
     p.method ?? p.kind,
+    control,
     p.steps !== undefined ? `${String(p.steps)} steps` : undefined,
     p.guidance !== undefined ? `CFG ${String(p.guidance)}` : undefined,
     p.strength !== undefined ? `strength ${String(p.strength)}` : undefined,
@@ -66,10 +109,13 @@ export function ResultsGallery({ results, selectedId, onSelect, onReuse, onExpor
               <Group justify="space-between" gap={4}>
                 <Text size="sm" fw={500}>
                   Result {r.number}
+                  {r.scores.eta === 0 ? ' · Reconstruction' : ''}
                 </Text>
-                <Badge size="xs" variant="light">
-                  seed {String(r.parameters.seed ?? '?')}
-                </Badge>
+                {r.scores.eta === undefined && (
+                  <Badge size="xs" variant="light">
+                    seed {String(r.parameters.seed ?? '?')}
+                  </Badge>
+                )}
               </Group>
               <Text size="xs" lineClamp={2} title={String(r.parameters.prompt ?? '')}>
                 {String(r.parameters.prompt ?? '') || '(no prompt)'}
@@ -77,6 +123,7 @@ export function ResultsGallery({ results, selectedId, onSelect, onReuse, onExpor
               <Text size="xs" c="dimmed">
                 {summary(r.parameters)} · {r.width}×{r.height}
               </Text>
+              <Scores r={r} />
               <Group gap={4} mt={2}>
                 <Tooltip label="Put this result's prompt, seed and settings back in the controls">
                   <Button size="compact-xs" variant="light" onClick={() => onReuse(r)} aria-label={`Reuse settings of result ${r.number}`}>

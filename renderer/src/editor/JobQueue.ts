@@ -2,17 +2,23 @@ import type { ErrorData } from '../../../main/engine/errors';
 import type { JobKind, JobProgress } from '../../../main/contract/contract';
 
 export type JobStatus = 'submitting' | 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+/** What a queued job does: a generate kind, an edit by inversion, or a re-edit from a cached one. */
+export type QueueKind = JobKind | 'invert' | 'reedit';
 
 export interface QueuedJob {
   /** Ours, known before the engine answers; `jobId` is the engine's. */
   localId: number;
   jobId?: string;
-  kind: JobKind;
+  kind: QueueKind;
+  /** Guided by ControlNets (Structure mode). */
+  controlled?: boolean;
   prompt: string;
   seed: number;
   status: JobStatus;
   step: number;
   totalSteps: number;
+  /** Edits by inversion: the stage the step counts in. */
+  stage?: JobProgress['stage'];
   /** data: URL of the latest preview. */
   previewUrl?: string;
   error?: ErrorData;
@@ -72,6 +78,7 @@ function apply(job: QueuedJob, event: JobEvent): QueuedJob {
         status: 'running',
         step: event.progress.step,
         totalSteps: event.progress.totalSteps,
+        stage: event.progress.stage,
         previewUrl: event.progress.preview ? `data:image/png;base64,${event.progress.preview.pngBase64}` : job.previewUrl,
       };
     case 'result':

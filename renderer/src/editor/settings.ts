@@ -1,7 +1,14 @@
-import type { SchedulerName } from '../../../main/contract/contract';
+import type { ConditionType, SchedulerName } from '../../../main/contract/contract';
 
 export type EditorMode = 'edit' | 'generate' | 'structure' | 'personalize';
 export type SeedMode = 'random' | 'locked';
+/** Edit photo's methods: img2img/inpaint (by the mask), or an edit by inversion (PAPERS.md §2). */
+export type EditMethod = 'img2img' | 'pti' | 'nti' | 'ddim';
+export const EDIT_METHODS: readonly EditMethod[] = ['img2img', 'pti', 'nti', 'ddim'];
+export const CONDITION_TYPES: readonly ConditionType[] = ['canny', 'depth', 'segmentation', 'lineart', 'softedge'];
+export const MAX_BEST_OF = 16;
+
+export const isInversionMethod = (m: EditMethod): m is Exclude<EditMethod, 'img2img'> => m !== 'img2img';
 
 /** What the editor remembers between sessions (not per project): the last-used controls. */
 export interface Settings {
@@ -18,6 +25,20 @@ export interface Settings {
   height: number;
   brushSize: number;
   hardness: number;
+  /** Edit photo. */
+  editMethod: EditMethod;
+  /** Inversion: describes the photo (optional). */
+  sourcePrompt: string;
+  /** Inversion: edit strength η in [0, 1] (0 reconstructs the photo). */
+  eta: number;
+  /** Structure. */
+  conditionType: ConditionType;
+  /** A ControlNetInfo id; '' until one is chosen. */
+  controlnetId: string;
+  controlScale: number;
+  controlStart: number;
+  controlEnd: number;
+  bestOf: number;
 }
 
 export const SCHEDULERS: readonly SchedulerName[] = ['ddim', 'euler', 'euler-a', 'dpmpp-2m'];
@@ -38,6 +59,15 @@ export const DEFAULT_SETTINGS: Settings = {
   height: 512,
   brushSize: 48,
   hardness: 0.8,
+  editMethod: 'img2img',
+  sourcePrompt: '',
+  eta: 0.7,
+  conditionType: 'canny',
+  controlnetId: '',
+  controlScale: 1,
+  controlStart: 0,
+  controlEnd: 1,
+  bestOf: 1,
 };
 
 export const SETTINGS_KEY = 'pentimento.settings.v1';
@@ -64,6 +94,22 @@ const CHECKS: { [K in keyof Settings]: Check<Settings[K]> } = {
   height: side,
   brushSize: inRange(1, 1000),
   hardness: inRange(0, 1),
+  editMethod: oneOf(EDIT_METHODS),
+  sourcePrompt: isString,
+  eta: inRange(0, 1),
+  conditionType: oneOf(CONDITION_TYPES),
+  controlnetId: isString,
+  controlScale: inRange(0, 2),
+  controlStart: inRange(0, 1),
+  controlEnd: inRange(0, 1),
+  bestOf: inRange(1, MAX_BEST_OF, true),
+};
+
+/** The engine's names for the inversion methods (GenerationParameters.method). */
+const INVERSION_METHOD_NAMES: Record<string, EditMethod> = {
+  'prompt-tuning-inversion': 'pti',
+  'null-text-inversion': 'nti',
+  'ddim-inversion': 'ddim',
 };
 
 /** The stored settings, each value that is missing or invalid replaced by its default. */
@@ -111,9 +157,24 @@ export function settingsFromParameters(parameters: Record<string, unknown>): Par
   take('guidance', parameters.guidance);
   take('strength', parameters.strength);
   take('scheduler', parameters.scheduler);
-  if (parameters.method === 'txt2img' || parameters.kind === 'txt2img') {
+  const extra = (parameters.extra && typeof parameters.extra === 'object' ? parameters.extra : {}) as Record<string, unknown>;
+  // txt2img from a condition takes its size from the photo, so a controlled result keeps Generate's size.
+  if ((parameters.method === 'txt2img' || parameters.kind === 'txt2img') && !extra.control) {
     take('width', parameters.width);
     take('height', parameters.height);
+  }
+  const inversion = INVERSION_METHOD_NAMES[String(parameters.method)];
+  if (inversion) {
+    out.editMethod = inversion;
+    take('eta', extra.eta);
+    take('sourcePrompt', extra.sourcePrompt);
+  }
+  const control = Array.isArray(extra.control) ? (extra.control[0] as Record<string, unknown> | undefined) : undefined;
+  if (control) {
+    take('conditionType', control.type);
+    take('controlScale', control.scale);
+    take('controlStart', control.start);
+    take('controlEnd', control.end);
   }
   if (CHECKS.seed(parameters.seed)) {
     out.seed = parameters.seed;
