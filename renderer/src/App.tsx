@@ -437,7 +437,7 @@ export function App() {
         ...(c && !c.mask.isEmpty() ? { mask: { base64: await maskToPng(c.mask) } } : {}),
         ...(p ? { projectId: p.id } : {}),
       };
-      const jobId = await submit({ kind: 'reedit', prompt: s.prompt, seed: 0, totalSteps: s.steps }, () => engineApi.reedit(request));
+      const jobId = await submit({ kind: 'reedit', prompt: `${s.prompt} · η ${eta.toFixed(2)}`, seed: 0, totalSteps: s.steps }, () => engineApi.reedit(request));
       sliderJob.current = jobId ?? null;
       if (jobId) inversionJobs.current.set(jobId, { kind: 'reedit', key: active.key });
     },

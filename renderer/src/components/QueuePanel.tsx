@@ -10,7 +10,7 @@ const STATUS: Record<JobStatus, { label: string; color: string }> = {
   cancelled: { label: 'cancelled', color: 'yellow' },
 };
 
-const KIND: Record<QueuedJob['kind'], string> = { txt2img: 'Generate', img2img: 'Edit photo', inpaint: 'Inpaint', invert: 'Invert & edit', reedit: 'Re-edit' };
+const KIND: Record<QueuedJob['kind'], string> = { txt2img: 'Generate', img2img: 'Edit photo', inpaint: 'Inpaint', invert: 'Inversion', reedit: 'Re-edit' };
 const STAGE: Record<NonNullable<QueuedJob['stage']>, string> = { invert: 'Inverting', tune: 'Tuning', edit: 'Editing' };
 
 const kindLabel = (job: QueuedJob) => (job.controlled ? `Structure${job.kind === 'txt2img' ? '' : ` · ${KIND[job.kind]}`}` : KIND[job.kind]);

@@ -39,4 +39,13 @@ describe('JobQueue', () => {
     expect(s.early).toHaveLength(0);
     expect(s.jobs[0]).toMatchObject({ status: 'running', step: 1 });
   });
+
+  it('keeps the stage of an edit by inversion with its step', () => {
+    let s = updateJobs(EMPTY_QUEUE, { type: 'submitted', job: { localId: 1, kind: 'invert', prompt: 'p', seed: 0, totalSteps: 3 } });
+    s = updateJobs(s, { type: 'accepted', localId: 1, jobId: 'job-1' });
+    s = updateJobs(s, { type: 'progress', progress: { jobId: 'job-1', step: 3, totalSteps: 3, stage: 'invert' } });
+    expect(s.jobs[0]).toMatchObject({ status: 'running', stage: 'invert', step: 3, totalSteps: 3 });
+    s = updateJobs(s, { type: 'progress', progress: { jobId: 'job-1', step: 1, totalSteps: 3, stage: 'tune' } });
+    expect(s.jobs[0]).toMatchObject({ stage: 'tune', step: 1 });
+  });
 });

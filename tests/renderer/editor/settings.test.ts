@@ -41,4 +41,31 @@ describe('settingsFromParameters', () => {
     expect(settingsFromParameters({ ...params, method: 'txt2img', width: 512, height: 768 })).toMatchObject({ width: 512, height: 768 });
     expect(settingsFromParameters({ steps: 'ten', scheduler: 'plms', seed: 1.5 })).toEqual({ negativePrompt: '' });
   });
+
+  it('brings back an inversion edit\'s method, η and source prompt, and a controlled result\'s ControlNet settings', async () => {
+    const { settingsFromParameters } = await import('../../../renderer/src/editor/settings');
+    const inversion = { prompt: 'tea', seed: 0, steps: 50, guidance: 7.5, scheduler: 'ddim', method: 'null-text-inversion', extra: { eta: 0.35, sourcePrompt: 'coffee', inversionId: 'abc' } };
+    expect(settingsFromParameters(inversion)).toMatchObject({ editMethod: 'nti', eta: 0.35, sourcePrompt: 'coffee', prompt: 'tea' });
+    const controlled = {
+      prompt: 'x',
+      seed: 3,
+      steps: 2,
+      method: 'txt2img',
+      width: 448,
+      height: 304,
+      extra: { control: [{ type: 'depth', scale: 0.5, start: 0.1, end: 0.9, controlnet: '/x/model.onnx' }] },
+    };
+    const back = settingsFromParameters(controlled);
+    expect(back).toMatchObject({ conditionType: 'depth', controlScale: 0.5, controlStart: 0.1, controlEnd: 0.9 });
+    // The size came from the photo, not from Generate's size control.
+    expect(back.width).toBeUndefined();
+    expect(settingsFromParameters({ method: 'ddim-inversion', extra: { eta: 3 } })).toEqual({ negativePrompt: '', editMethod: 'ddim' });
+  });
+
+  it('loads the Structure and inversion settings, defaulting invalid ones', () => {
+    const storage = memoryStorage({
+      [SETTINGS_KEY]: JSON.stringify({ editMethod: 'pti', eta: 0.3, conditionType: 'pose', controlScale: 1.5, controlStart: 2, bestOf: 4.5, controlnetId: 'cn' }),
+    });
+    expect(loadSettings(storage)).toEqual({ ...DEFAULT_SETTINGS, editMethod: 'pti', eta: 0.3, controlScale: 1.5, controlnetId: 'cn' });
+  });
 });
