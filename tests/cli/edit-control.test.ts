@@ -10,7 +10,7 @@ import { testControlNetDir } from '../../models/controlnet/testControlNets';
 import { testModelDir } from '../fixtures/models';
 
 const ROOT = process.cwd();
-const CHELSEA = '../shared/photos/chelsea.png';
+const CHELSEA = 'tests/fixtures/photos/chelsea.png';
 
 let tmp: string;
 let tiny: string;

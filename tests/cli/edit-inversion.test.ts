@@ -26,7 +26,7 @@ beforeAll(async () => {
   fs.mkdirSync(cacheRoot);
   fs.symlinkSync(derived, path.join(cacheRoot, 'derived'));
   photo = path.join(tmp, 'photo.png');
-  await sharp(path.join(ROOT, '../shared/photos/chelsea.png')).resize(72, 48).png().toFile(photo);
+  await sharp(path.join(ROOT, 'tests/fixtures/photos/chelsea.png')).resize(72, 48).png().toFile(photo);
   mask = path.join(tmp, 'mask.png');
   const m = Buffer.alloc(72 * 48, 0).map((_, i) => (i % 72 >= 36 ? 255 : 0));
   await sharp(m, { raw: { width: 72, height: 48, channels: 1 } }).png().toFile(mask);

@@ -9,8 +9,8 @@ import { encodeNpy } from '../../main/engine/util/npy';
 import { testModelDir } from '../fixtures/models';
 
 const ROOT = process.cwd();
-const ASTRONAUT = '../shared/photos/astronaut.png';
-const CHELSEA = '../shared/photos/chelsea.png';
+const ASTRONAUT = 'tests/fixtures/photos/astronaut.png';
+const CHELSEA = 'tests/fixtures/photos/chelsea.png';
 
 let tmp: string;
 let tiny: string;

@@ -9,8 +9,8 @@ import { FakeEngine, fakeConsistency } from '../web/fakeEngine';
 import { buildRenderer, hasChromium, launchChromium, maskAlphaAt, openPage, screenshot, strokeAcross, CHROMIUM } from './browser';
 
 const root = process.cwd();
-const CHELSEA = path.resolve(root, '../shared/photos/chelsea.png'); // 451×300
-const COFFEE = path.resolve(root, '../shared/photos/coffee.png'); // 600×400
+const CHELSEA = path.resolve(root, 'tests/fixtures/photos/chelsea.png'); // 451×300
+const COFFEE = path.resolve(root, 'tests/fixtures/photos/coffee.png'); // 600×400
 
 if (!hasChromium) console.warn(`Skipping the browser e2e tests: ${CHROMIUM} is absent (apt-get install -y chromium).`);
 

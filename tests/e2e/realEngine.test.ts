@@ -9,7 +9,7 @@ import { generateControlNet } from '../../models/controlnet/generateControlNet';
 import { testModelDir } from '../fixtures/models';
 import { buildRenderer, CHROMIUM, hasChromium, launchChromium, openPage, screenshot, strokeAcross } from './browser';
 
-const CHELSEA = path.resolve(process.cwd(), '../shared/photos/chelsea.png'); // 451×300
+const CHELSEA = path.resolve(process.cwd(), 'tests/fixtures/photos/chelsea.png'); // 451×300
 
 if (!hasChromium) console.warn(`Skipping the real-engine browser test: ${CHROMIUM} is absent.`);
 

@@ -33,7 +33,7 @@ function eventsOf(jobId: string): Promise<typeof events> {
 }
 
 async function photoBase64(): Promise<string> {
-  return (await sharp(path.resolve('../shared/photos/coffee.png')).resize(64, 48).png().toBuffer()).toString('base64');
+  return (await sharp(path.resolve('tests/fixtures/photos/coffee.png')).resize(64, 48).png().toBuffer()).toString('base64');
 }
 
 describe('EngineService: edits by inversion', () => {

@@ -17,7 +17,7 @@ export function testDerivedModels(): DerivedModelCache {
 
 /** astronaut.png at 64×64: an 8×8 latent keeps each UNet run in the tens of milliseconds. */
 export async function smallPhoto(size = 64): Promise<RgbImage> {
-  const photo = await loadImage(path.resolve(process.cwd(), '../shared/photos/astronaut.png'));
+  const photo = await loadImage(path.resolve(process.cwd(), 'tests/fixtures/photos/astronaut.png'));
   return resizeRgb(photo, size, size);
 }
 

@@ -7,7 +7,7 @@ import { StableDiffusionModel } from '../../../main/engine/model/StableDiffusion
 import { imageToImage } from '../../../main/engine/pipelines/imageToImage';
 import { testModelDir } from '../../fixtures/models';
 
-const PHOTOS = path.resolve(process.cwd(), '../shared/photos');
+const PHOTOS = path.resolve(process.cwd(), 'tests/fixtures/photos');
 let model: StableDiffusionModel;
 let photo: RgbImage;
 

@@ -10,7 +10,7 @@ import { inpaint } from '../../../main/engine/pipelines/inpaint';
 import { textToImage } from '../../../main/engine/pipelines/textToImage';
 import { testModelDir } from '../../fixtures/models';
 
-const PHOTOS = path.resolve(process.cwd(), '../shared/photos');
+const PHOTOS = path.resolve(process.cwd(), 'tests/fixtures/photos');
 const S = 64;
 let model: StableDiffusionModel;
 let photo: RgbImage;

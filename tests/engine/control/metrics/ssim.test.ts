@@ -95,7 +95,7 @@ describe('ssim', () => {
     // test_gaussian_structural_similarity_vs_IPOL: 0.357959091663361 with the 11×11 σ 1.5
     // Gaussian window and population covariance, matching IPOL's imdiff (3 decimals).
     async function cameraPair(): Promise<{ cam: Float64Array; noisy: Float64Array }> {
-      const image = await loadImage(path.resolve(process.cwd(), '../shared/photos/camera.png'));
+      const image = await loadImage(path.resolve(process.cwd(), 'tests/fixtures/photos/camera.png'));
       expect([image.width, image.height]).toEqual([512, 512]);
       const cam = Float64Array.from({ length: 512 * 512 }, (_, i) => image.rgb[i * 3]);
       const randn = numpyRandn(5, 512 * 512);
@@ -120,7 +120,7 @@ describe('ssim', () => {
 
 describe('msSsim', () => {
   it('is 1 exactly for identical images (camera, 5 scales)', async () => {
-    const image = await loadImage(path.resolve(process.cwd(), '../shared/photos/camera.png'));
+    const image = await loadImage(path.resolve(process.cwd(), 'tests/fixtures/photos/camera.png'));
     const gray = Float64Array.from({ length: 512 * 512 }, (_, i) => image.rgb[i * 3] / 255);
     expect(msSsimScales(512, 512, 11)).toBe(5);
     expect(msSsim(gray, gray, 512, 512)).toBe(1);
