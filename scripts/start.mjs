@@ -12,26 +12,25 @@ const electronDir = path.join(root, 'node_modules', 'electron');
 const electronInstalled = () => existsSync(path.join(electronDir, 'dist')) && existsSync(path.join(electronDir, 'path.txt'));
 
 function fail(reason) {
-  console.error(
-    `\nElectron could not be downloaded (${reason}).\n` +
-      'Run `npm run web` to use Pentimento in your browser instead.',
-  );
+  console.error(`Electron could not be downloaded (${reason}).\nRun \`npm run web\` to use Pentimento in your browser instead.`);
   process.exit(1);
 }
 
 if (!electronInstalled()) {
   console.error('Downloading Electron (first run only)…');
+  // The installer's output is kept: offline it is a dozen lines of stack trace that say less
+  // than their first line. PENTIMENTO_DEBUG=1 shows it whole.
   const install = spawnSync(process.execPath, [path.join(electronDir, 'install.js')], {
     cwd: root,
-    stdio: ['ignore', 'inherit', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
     encoding: 'utf8',
     timeout: 15 * 60 * 1000,
   });
   if (install.error || install.status !== 0 || !electronInstalled()) {
-    const stderr = (install.stderr ?? '').trim();
-    if (stderr) process.stderr.write(stderr + '\n');
+    const output = `${install.stderr ?? ''}\n${install.stdout ?? ''}`.trim();
+    if (process.env.PENTIMENTO_DEBUG && output) process.stderr.write(output + '\n');
     // The error's first line ("RequestError: getaddrinfo ENOTFOUND github.com") says the most.
-    const firstLine = stderr.split('\n').find((l) => l.trim()) ?? '';
+    const firstLine = output.split('\n').find((l) => l.trim() && !/^\s+at /.test(l)) ?? '';
     const reason =
       install.error?.message ||
       firstLine.trim() ||

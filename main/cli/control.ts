@@ -11,7 +11,7 @@ import { loadImage } from '../engine/image/loadImage';
 import { savePng } from '../engine/image/savePng';
 import { OnnxRuntime } from '../engine/runtime/OnnxRuntime';
 import { defaultUserDataDir } from '../web/defaultUserDataDir';
-import { parseCliArgs, runCli } from './cliUtil';
+import { checkOutputPng, parseCliArgs, resolveUserPath, runCli } from './cliUtil';
 
 const USAGE = `Usage: npm run control -- extract --type TYPE --image IN --out OUT [options]
        npm run control -- score --type TYPE --image RESULT --condition COND [--extracted] [--json] [options]
@@ -36,7 +36,8 @@ score     ControlNet++'s consistency of a result with a condition: the condition
   --models DIR       models folder; annotators are read from DIR/${ANNOTATOR_FOLDER}/ (depth.onnx,
                      seg.onnx, lineart.onnx, hed.onnx); default <user data>/models
   --provider NAME    auto | cpu | cuda | dml | coreml for the annotators (default auto)
-  --json             score: print {"score", "metric", "higherIsBetter"} as the last stdout line`;
+  --json             score: print {"score", "metric", "higherIsBetter"} as the last stdout line
+Relative paths are relative to the folder you run the command in.`;
 
 function threshold(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -48,6 +49,11 @@ function threshold(name: string, text: string | undefined): number | undefined {
 function required(value: string | undefined, flag: string, command: string): string {
   if (value === undefined) throw badArgument(`${command} needs ${flag}; see --help.`);
   return value;
+}
+
+/** A required path flag, resolved against the user's folder. */
+function requiredPath(value: string | undefined, flag: string, command: string): string {
+  return resolveUserPath(required(value, flag, command));
 }
 
 async function main(): Promise<void> {
@@ -79,13 +85,15 @@ async function main(): Promise<void> {
   const options = {
     low: threshold('low', values.low),
     high: threshold('high', values.high),
-    modelsDir: path.resolve(values.models ?? path.join(defaultUserDataDir(), 'models')),
+    modelsDir: values.models !== undefined ? resolveUserPath(values.models) : path.join(defaultUserDataDir(), 'models'),
   };
   const runtime = new OnnxRuntime({ provider: values.provider });
   try {
     if (command === 'extract') {
-      const image = await loadImage(required(values.image, '--image', command));
-      const out = required(values.out, '--out', command);
+      const imageFile = requiredPath(values.image, '--image', command);
+      const out = requiredPath(values.out, '--out', command);
+      checkOutputPng(out, '--out', [imageFile]);
+      const image = await loadImage(imageFile);
       let size = { width: image.width, height: image.height };
       if (values.resolution !== undefined) {
         const n = Number(values.resolution);
@@ -97,8 +105,8 @@ async function main(): Promise<void> {
       process.stdout.write(`${type} condition ${condition.width}×${condition.height} written to ${out}\n`);
       return;
     }
-    const result = await loadImage(required(values.image, '--image', command));
-    const condition = rawCondition(type, await loadImage(required(values.condition, '--condition', command)));
+    const result = await loadImage(requiredPath(values.image, '--image', command));
+    const condition = rawCondition(type, await loadImage(requiredPath(values.condition, '--condition', command)));
     let score: ConsistencyMetric;
     if (values.extracted) {
       const extracted = await resizeCondition(type, rawCondition(type, result), condition.width, condition.height);

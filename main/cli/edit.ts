@@ -10,6 +10,8 @@ import { badArgument, PentimentoError } from '../engine/errors';
 import { fitToModel } from '../engine/image/fitToModel';
 import { loadImage } from '../engine/image/loadImage';
 import { loadMask } from '../engine/image/loadMask';
+import { withOutputSize, type GenerationParameters } from '../engine/image/GenerationParameters';
+import type { LoadedImage } from '../engine/image/loadImage';
 import { savePng } from '../engine/image/savePng';
 import { DerivedModelCache } from '../engine/graph/DerivedModelCache';
 import { InversionCache } from '../engine/inversion/InversionCache';
@@ -31,7 +33,7 @@ import { DEFAULT_TXT2IMG_SIZE, textToImage } from '../engine/pipelines/textToIma
 import type { SamplerName } from '../engine/schedulers';
 import { readNpy, writeNpy } from '../engine/util/npy';
 import { defaultUserDataDir } from '../web/defaultUserDataDir';
-import { parseCliArgs, runCli } from './cliUtil';
+import { checkOutputPng, parseCliArgs, resolveUserPath, runCli } from './cliUtil';
 
 const USAGE = `Usage: npm run edit -- --image PATH --prompt TEXT [options]
        npm run edit -- --txt2img --prompt TEXT [--width W --height H] [options]
@@ -40,11 +42,14 @@ Edits a photo with the Stable Diffusion engine (in this process) and writes a PN
 its generation parameters.
 
   --image PATH        photo to edit (PNG, JPEG, WebP, TIFF, AVIF, GIF); any size: it is fitted to
-                      multiples of 8 (longer side ≤ ${DEFAULT_MAX_SIDE}) and the result restored to its size
+                      multiples of 8 (longer side ≤ ${DEFAULT_MAX_SIDE}) and the result restored to its size.
+                      A photo with transparency keeps its alpha (RGBA PNG out); grey photos come
+                      out as RGB
   --prompt TEXT       what the result should show
   --mask PATH         inpaint: white = regenerate, black = keep (any size; resized to the photo)
   --strength F        fraction of the schedule re-run, in (0, 1]; default 0.75 (1 with --mask)
-  --steps N           inference steps, 1–1000; default 20 (img2img runs ⌊N·strength⌋ of them)
+  --steps N           inference steps, 1–1000; default 20 (img2img runs ⌊N·strength⌋ of them,
+                      reported as stepsRun in --json)
   --seed N            noise seed; random when absent (reported in --json and the PNG)
   --guidance F        classifier-free guidance scale ≥ 0; default 7.5 (≤ 1 turns it off)
   --negative TEXT     negative prompt
@@ -54,12 +59,17 @@ its generation parameters.
   --dump DIR          write text_embeddings.npy, initial_latents.npy and final_latents.npy there
   --model DIR         diffusers ONNX model folder; default: the embedded random-weight test model
   --provider NAME     auto | cpu | cuda | dml | coreml (default auto, or $PENTIMENTO_PROVIDER)
-  --out PATH          output PNG; default <image folder>/<image name>-edited.png
-                      (--txt2img: ./txt2img-<seed>.png)
-  --json              print one JSON object (output, size, seed, provider, model, timings, metrics)
-                      as the last line of stdout
+  --out PATH          output PNG (a .png name; never the input photo); default
+                      <image folder>/<image name>-edited.png (--txt2img: ./txt2img-<seed>.png)
+  --json              print one JSON object (output, size, seed, steps, stepsRun, provider, model,
+                      timings, metrics) as the last line of stdout
 
-Structure guidance (ControlNet; PAPERS.md §1), with --txt2img, --image or --image and --mask:
+Relative paths are relative to the folder you run the command in. Prompts over 75 CLIP tokens
+are cut there (a warning says so). The PNG's parameters give its own size; the size the model
+ran at, when different, is extra.modelWidth × extra.modelHeight.
+
+Structure guidance (ControlNet; see README.md, Command line), with --txt2img, --image or
+--image and --mask:
   --control ${CONTROL_SPEC_FORMAT}
                       a ControlNet (.onnx file or folder with model.onnx) guided by the TYPE
                       condition (canny, depth, segmentation, lineart, softedge) extracted from the
@@ -71,7 +81,8 @@ Structure guidance (ControlNet; PAPERS.md §1), with --txt2img, --image or --ima
   --annotators DIR    models folder whose annotators/ holds depth.onnx, seg.onnx, lineart.onnx,
                       hed.onnx (default: <user data>/models, as npm run control)
 
-Editing by inversion (the photo is inverted, then re-generated towards --prompt; PAPERS.md §2):
+Editing by inversion (the photo is inverted, then re-generated towards --prompt; see README.md,
+Command line):
   --method NAME       pti (Prompt Tuning Inversion) | nti (null-text inversion) | ddim (plain DDIM
                       inversion); with --image. --steps then defaults to 50, --guidance to 7.5
   --source-prompt T   describes the photo; conditions the inversion (default: the empty prompt)
@@ -95,9 +106,41 @@ function number(name: string, text: string | undefined, integer = false): number
 }
 
 function defaultOut(image: string | undefined, seed: number): string {
-  if (!image) return path.resolve(`txt2img-${seed}.png`);
-  const parsed = path.parse(path.resolve(image));
+  if (!image) return resolveUserPath(`txt2img-${seed}.png`);
+  const parsed = path.parse(resolveUserPath(image));
   return path.join(parsed.dir, `${parsed.name}-edited.png`);
+}
+
+/** Flags whose values are paths: relative ones mean the user's folder (see resolveUserPath). */
+const PATH_FLAGS = ['image', 'mask', 'model', 'noise', 'dump', 'out', 'annotators'] as const;
+
+/** An all-black mask regenerates nothing: say so rather than silently return the photo. */
+function warnIfEmptyMask(mask: Float32Array): void {
+  // Below half an 8-bit level everywhere: every pixel reads as black.
+  if (mask.every((v) => v < 0.5 / 255)) {
+    process.stderr.write('edit: warning: the mask is empty: nothing is regenerated; the photo is returned unchanged.\n');
+  }
+}
+
+/** The text encoder sees 75 tokens of a prompt; say so when one is longer (as npm run tokenize does). */
+function warnIfTruncated(model: StableDiffusionModel, prompts: [flag: string, text: string | undefined][]): void {
+  const { tokenizer } = model.components;
+  for (const [flag, text] of prompts) {
+    if (!text) continue;
+    const { tokenCount, truncated } = tokenizer.encode(text);
+    if (truncated) {
+      process.stderr.write(`edit: warning: ${flag} has ${tokenCount} tokens; only the first ${tokenizer.maxContentTokens} reach the text encoder.\n`);
+    }
+  }
+}
+
+/**
+ * Writes the result PNG: its parameters give the file's own size, and a photo that had an
+ * alpha channel gets it back (the model saw it flattened onto white).
+ */
+async function saveResult(out: string, result: { rgb: Uint8Array; width: number; height: number; parameters: GenerationParameters }, image: LoadedImage | undefined): Promise<void> {
+  const alpha = image?.alpha && image.width === result.width && image.height === result.height ? image.alpha : undefined;
+  await savePng(out, result.rgb, result.width, result.height, withOutputSize(result.parameters, result.width, result.height), alpha ? { alpha } : {});
 }
 
 /** A progress bar on a terminal; nothing when stderr is a pipe or file (logs stay clean). */
@@ -161,7 +204,13 @@ async function main(): Promise<void> {
   // 1. Every flag is checked before anything is loaded or written.
   if (positionals.length > 0) throw badArgument(`Unexpected argument "${positionals[0]}"; see --help.`);
   if (values.prompt === undefined) throw badArgument('--prompt is required; see --help.');
-  const controlSpecs: ControlSpec[] = (values.control ?? []).map(parseControlSpec);
+  for (const flag of PATH_FLAGS) {
+    const v = values[flag];
+    if (v !== undefined) values[flag] = resolveUserPath(v);
+  }
+  const controlSpecs: ControlSpec[] = (values.control ?? [])
+    .map(parseControlSpec)
+    .map((spec) => ({ ...spec, model: resolveUserPath(spec.model), image: resolveUserPath(spec.image) }));
   const bestOf = number('best-of', values['best-of'], true);
   if (bestOf !== undefined && (bestOf < 1 || bestOf > MAX_BEST_OF)) throw badArgument(`--best-of is ${bestOf}; use a whole number from 1 to ${MAX_BEST_OF}.`);
   if (bestOf !== undefined && controlSpecs.length === 0) throw badArgument('--best-of ranks results by their consistency with a condition; add --control.');
@@ -208,10 +257,13 @@ async function main(): Promise<void> {
   const width = number('width', values.width, true) ?? DEFAULT_TXT2IMG_SIZE;
   const height = number('height', values.height, true) ?? DEFAULT_TXT2IMG_SIZE;
   if (txt2img) checkSize(width, height);
+  const out = values.out ?? defaultOut(values.image, checked.seed);
+  checkOutputPng(out, '--out', [values.image, values.mask, ...controlSpecs.map((c) => c.image)]);
 
   // 2. Inputs: the photo, the mask, the noise.
   const image = values.image !== undefined ? await loadImage(values.image, { name: values.image }) : undefined;
   const mask = values.mask !== undefined && image ? await loadMask(values.mask, image.width, image.height, { name: values.mask }) : undefined;
+  if (mask) warnIfEmptyMask(mask);
   const modelSize = image ? fitToModel(image.width, image.height, { multiple: 8, maxSide: DEFAULT_MAX_SIDE }) : { width, height };
   if (values.noise !== undefined) {
     const npy = await readNpy(values.noise);
@@ -223,14 +275,12 @@ async function main(): Promise<void> {
     }
     common.noise = Float32Array.from(npy.data as ArrayLike<number | bigint>, Number);
   }
-  const out = path.resolve(values.out ?? defaultOut(values.image, checked.seed));
-  if (!fs.existsSync(path.dirname(out))) throw badArgument(`--out: the folder ${path.dirname(out)} does not exist.`);
   if (values.dump !== undefined && fs.existsSync(values.dump) && !fs.statSync(values.dump).isDirectory()) {
     throw badArgument(`--dump ${values.dump} is a file; give a folder.`);
   }
   // The conditions: extracted from each photo (or taken as they are with raw) at its own size;
   // the pipeline resizes them to the generation size.
-  const annotatorsDir = path.resolve(values.annotators ?? path.join(defaultUserDataDir(), 'models'));
+  const annotatorsDir = values.annotators ?? path.join(defaultUserDataDir(), 'models');
   // Scoring re-extracts the first condition from the result, so its annotator must be there even for a raw map.
   const scored = controlSpecs[0];
   if (scored && isAnnotatorType(scored.type) && !fs.existsSync(annotatorFile(annotatorsDir, scored.type))) {
@@ -252,6 +302,10 @@ async function main(): Promise<void> {
     if (model.folder.isTestModel) {
       process.stderr.write('edit: using the embedded random-weight test model; results are noise, not images. Pass --model DIR for a real one.\n');
     }
+    warnIfTruncated(model, [
+      ['--prompt', common.prompt],
+      ['--negative', common.negativePrompt],
+    ]);
 
     // 4. ControlNets: the UNet made ControlNet-ready (built once per model, then cached).
     const controlNets: ControlNet[] = [];
@@ -296,7 +350,7 @@ async function main(): Promise<void> {
     const dumps = dumpsBySeed.get(result.parameters.seed) ?? [];
 
     // 6. Write: the PNG (atomic), then the dumps.
-    await savePng(out, result.rgb, result.width, result.height, result.parameters);
+    await saveResult(out, result, image);
     if (values.dump !== undefined) {
       fs.mkdirSync(values.dump, { recursive: true });
       for (const d of dumps) await writeNpy(path.join(values.dump, `${d.name}.npy`), { data: d.data, shape: d.dims });
@@ -309,7 +363,8 @@ async function main(): Promise<void> {
       seed: result.parameters.seed,
       provider: model.runtime.provider,
       model: { name: model.folder.name, hash: model.folder.hash, testModel: model.folder.isTestModel, dir: model.folder.dir },
-      steps: result.stepsRun,
+      steps: result.parameters.steps,
+      stepsRun: result.stepsRun,
       timings: { load: model.loadMs, ...result.timings, wallOverOrt: result.timings.total / Math.max(result.timings.insideOrt, 1e-9) },
       metrics: consistencyMetrics(result, ranked),
     };
@@ -409,10 +464,10 @@ async function editByInversion(values: InversionFlags): Promise<void> {
   });
   const eta = number('eta', values.eta);
   if (eta !== undefined) checkEta(eta);
+  const out = values.out ?? defaultOut(values.image, 0);
+  checkOutputPng(out, '--out', [values.image, values.mask]);
   const image = await loadImage(values.image, { name: values.image });
   const mask = values.mask !== undefined ? await loadMask(values.mask, image.width, image.height, { name: values.mask }) : undefined;
-  const out = path.resolve(values.out ?? defaultOut(values.image, 0));
-  if (!fs.existsSync(path.dirname(out))) throw badArgument(`--out: the folder ${path.dirname(out)} does not exist.`);
 
   const { dir } = await resolveModelDir(values.model);
   const model = await StableDiffusionModel.load(dir, { provider: values.provider });
@@ -420,6 +475,10 @@ async function editByInversion(values: InversionFlags): Promise<void> {
     if (model.folder.isTestModel) {
       process.stderr.write('edit: using the embedded random-weight test model; results are noise, not images. Pass --model DIR for a real one.\n');
     }
+    warnIfTruncated(model, [
+      ['--prompt', values.prompt],
+      ['--source-prompt', settings.sourcePrompt],
+    ]);
     const cacheRoot = defaultCacheRoot();
     const bar = inversionBar();
     let result: InvertEditResult;
@@ -440,7 +499,7 @@ async function editByInversion(values: InversionFlags): Promise<void> {
     } finally {
       bar.stop();
     }
-    await savePng(out, result.rgb, result.width, result.height, result.parameters);
+    await saveResult(out, result, image);
     const summary = {
       output: out,
       width: result.width,
@@ -450,7 +509,8 @@ async function editByInversion(values: InversionFlags): Promise<void> {
       inversionId: result.inversion.key,
       provider: model.runtime.provider,
       model: { name: model.folder.name, hash: model.folder.hash, testModel: model.folder.isTestModel, dir: model.folder.dir },
-      steps: result.stepsRun,
+      steps: settings.steps,
+      stepsRun: result.stepsRun,
       timings: { load: model.loadMs, ...result.timings, wallOverOrt: result.timings.total / Math.max(result.timings.insideOrt, 1e-9) },
       metrics: result.metrics,
     };

@@ -8,7 +8,7 @@ import type { ModelProto } from '../engine/graph/onnx';
 import { splitKv } from '../engine/graph/splitKv';
 import { textEmbeds } from '../engine/graph/textEmbeds';
 import { vjp } from '../engine/graph/vjp';
-import { parseCliArgs, runCli } from './cliUtil';
+import { EXIT_BAD_INPUT, parseCliArgs, resolveUserPath, runCli } from './cliUtil';
 
 const USAGE = `Usage: npm run graph -- COMMAND MODEL [options]
 MODEL is an .onnx file or a folder holding model.onnx. Derived models are saved to --out
@@ -19,18 +19,20 @@ MODEL is an .onnx file or a folder holding model.onnx. Derived models are saved 
                                      ControlNet residual inputs on a plain UNet
   text-embeds MODEL --out OUT        text encoder taking inputs_embeds, with the pre-norm state
   vjp MODEL --wrt NAME[,NAME] --of NAME[,NAME] --out OUT
-                                     the vector-Jacobian product model`;
+                                     the vector-Jacobian product model (float inputs only)
+Relative paths are relative to the folder you run the command in.`;
 
 const COMMANDS = ['inspect', 'split-kv', 'add-control-residuals', 'text-embeds', 'vjp'];
 
 function modelFile(arg: string | undefined): string {
   if (!arg) throw badArgument('No MODEL given (see --help).');
-  return fs.existsSync(arg) && fs.statSync(arg).isDirectory() ? path.join(arg, 'model.onnx') : arg;
+  const file = resolveUserPath(arg);
+  return fs.existsSync(file) && fs.statSync(file).isDirectory() ? path.join(file, 'model.onnx') : file;
 }
 
 function outFile(out: string | undefined, source: LoadedModel): string {
   if (!out) throw badArgument('--out OUT is required for this command.');
-  const file = out.endsWith('.onnx') ? path.resolve(out) : path.resolve(out, 'model.onnx');
+  const file = out.endsWith('.onnx') ? resolveUserPath(out) : path.join(resolveUserPath(out), 'model.onnx');
   if (file === source.path) throw badArgument(`--out ${out} would overwrite the source model; choose another path.`);
   return file;
 }
@@ -57,8 +59,14 @@ async function main(): Promise<void> {
     of: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
-  if (values.help || positionals.length === 0) {
+  if (values.help) {
     process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (positionals.length === 0) {
+    // Nothing asked for is a usage error (as npm run control and models treat it), not success.
+    process.stderr.write(`${USAGE}\n`);
+    process.exitCode = EXIT_BAD_INPUT;
     return;
   }
   const [command, modelArg, ...extra] = positionals;

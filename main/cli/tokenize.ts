@@ -1,15 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { badArgument } from '../engine/errors';
 import { ClipTokenizer } from '../engine/tokenizer/ClipTokenizer';
-import { parseCliArgs, runCli } from './cliUtil';
+import { parseCliArgs, resolveUserPath, runCli } from './cliUtil';
 
 const USAGE = `Usage: npm run tokenize -- [--model DIR] [--file F | TEXT ...]
 Prints the CLIP token ids of each prompt (always 77: bos, tokens, eos, padding) as one JSON
 array per line. TEXT arguments are joined by spaces into one prompt; --file F reads one prompt
 per non-empty line. --model DIR uses DIR/tokenizer/ (a diffusers model folder); without it the
-bundled CLIP tokenizer is used.`;
+bundled CLIP tokenizer is used. Relative paths are relative to the folder you run it in.`;
 
 // The CLIP vocabulary Pentimento carries, so the CLI works on a fresh clone.
 const BUNDLED_TOKENIZER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../models/assets/clip-tokenizer');
@@ -24,6 +24,13 @@ function readPrompts(file: string): string[] {
   const prompts = text.split(/\r?\n/).filter((line) => line.trim() !== '');
   if (prompts.length === 0) throw badArgument(`The prompt file ${file} has no non-empty lines.`);
   return prompts;
+}
+
+/** DIR/tokenizer, once DIR is known to be a folder (a missing model is not a missing vocab.json). */
+function tokenizerDir(model: string): string {
+  if (!existsSync(model)) throw badArgument(`--model: the folder ${model} does not exist; pass a diffusers model folder (with tokenizer/).`);
+  if (!statSync(model).isDirectory()) throw badArgument(`--model ${model} is a file, not a model folder; pass the folder holding tokenizer/.`);
+  return path.join(model, 'tokenizer');
 }
 
 async function main(): Promise<void> {
@@ -43,8 +50,8 @@ async function main(): Promise<void> {
     throw badArgument('No prompt: give TEXT or --file F (see --help).');
   }
 
-  const prompts = values.file !== undefined ? readPrompts(values.file) : [positionals.join(' ')];
-  const tokenizer = ClipTokenizer.fromFolder(values.model !== undefined ? path.join(values.model, 'tokenizer') : BUNDLED_TOKENIZER);
+  const prompts = values.file !== undefined ? readPrompts(resolveUserPath(values.file)) : [positionals.join(' ')];
+  const tokenizer = ClipTokenizer.fromFolder(values.model !== undefined ? tokenizerDir(resolveUserPath(values.model)) : BUNDLED_TOKENIZER);
 
   const lines: string[] = [];
   prompts.forEach((prompt, i) => {

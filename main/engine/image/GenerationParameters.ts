@@ -12,13 +12,32 @@ export interface GenerationParameters {
   scheduler: string;
   /** img2img / inpainting denoising strength in [0, 1]. */
   strength?: number;
-  /** Size the model generated at (a multiple of 8), not necessarily the saved image's size. */
+  /**
+   * The saved image's size. When the model ran at another size (photos are fitted to multiples
+   * of 8), that one is `extra.modelWidth` × `extra.modelHeight` (see withOutputSize). Files
+   * written before this rule may carry the model's size here.
+   */
   width: number;
   height: number;
   model: { name: string; hash: string };
   /** Editing method (e.g. 'inpaint', 'instruct-pix2pix'), when not plain text-to-image. */
   method?: string;
   extra?: Record<string, unknown>;
+}
+
+/**
+ * The parameters describing an output of width × height: their width/height become the output's,
+ * and the size the model ran at, when it differs, moves to `extra.modelWidth/modelHeight` — so
+ * the metadata matches the file it is in.
+ */
+export function withOutputSize(parameters: GenerationParameters, width: number, height: number): GenerationParameters {
+  if (parameters.width === width && parameters.height === height) return parameters;
+  return {
+    ...parameters,
+    width,
+    height,
+    extra: { ...parameters.extra, modelWidth: parameters.width, modelHeight: parameters.height },
+  };
 }
 
 const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);

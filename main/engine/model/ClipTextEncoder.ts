@@ -1,5 +1,6 @@
 import { PentimentoError } from '../errors';
 import type { ModelSession, TensorInfo } from '../runtime/OnnxRuntime';
+import { checkFinite } from './checkFinite';
 
 /**
  * The CLIP text encoder: token ids [1, 77] → last hidden state [1, 77, width]. The ids input
@@ -29,6 +30,7 @@ export class ClipTextEncoder {
   /** Hidden states for one prompt's ids (already padded to the tokenizer's max length). */
   async encode(ids: readonly number[]): Promise<{ data: Float32Array; dims: number[] }> {
     const out = await this.session.run({ [this.ids.name]: { data: ids, dims: [1, ids.length] } }, [this.hidden]);
+    checkFinite(out[this.hidden].data, 'text_encoder', this.session.file);
     return out[this.hidden];
   }
 }

@@ -3,7 +3,8 @@
  *
  *   model_index.json
  *   text_encoder/model.onnx   unet/model.onnx   vae_encoder/model.onnx   vae_decoder/model.onnx
- *     (each may carry external weights beside it, e.g. model.onnx_data / weights.pb)
+ *     (each may carry external weights beside it, e.g. model.onnx_data / weights.pb;
+ *      vae_encoder/ may be absent: text-to-image never encodes a photo)
  *   tokenizer/vocab.json + merges.txt
  *   scheduler/scheduler_config.json
  *
@@ -59,10 +60,13 @@ export interface ModelDescription {
   vaeScalingFactor: number;
   /** 4: the encoder returns a latent sample; 8: mean and log-variance (Pentimento uses the mean). */
   vaeEncoderOutputChannels: number;
+  /** vae_encoder/model.onnx is there; without it only text-to-image runs. */
+  hasVaeEncoder: boolean;
 }
 
 export interface ModelFolder extends ModelDescription {
-  parts: Record<PartName, ModelPart>;
+  /** Every part; `vae_encoder` is absent when the folder has none (see hasVaeEncoder). */
+  parts: Record<Exclude<PartName, 'vae_encoder'>, ModelPart> & { vae_encoder?: ModelPart };
   tokenizerDir: string;
   schedulerConfigFile: string;
   modelIndex: Record<string, unknown>;
@@ -72,7 +76,7 @@ function missing(file: string, what: string): PentimentoError {
   return new PentimentoError(
     'MODEL_MISSING',
     `${file} is missing: ${what}. Copy the complete diffusers ONNX model folder (with text_encoder/, unet/, ` +
-      'vae_encoder/, vae_decoder/, tokenizer/ and scheduler/), or run without --model to use the embedded test model.',
+      'vae_decoder/, tokenizer/, scheduler/ and, for photo edits, vae_encoder/), or run without --model to use the embedded test model.',
     { file },
   );
 }
@@ -168,21 +172,67 @@ function configNumber(dir: string, part: string, key: string): number | undefine
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
+/** Throws MODEL_MISSING unless `dir` is an existing folder; a file is named as one. */
+export function checkModelDir(dir: string): void {
+  if (!fs.existsSync(dir)) {
+    throw new PentimentoError('MODEL_MISSING', `Model folder ${dir} does not exist. Pass the folder of a diffusers ONNX export.`, { file: dir });
+  }
+  if (!fs.statSync(dir).isDirectory()) {
+    throw new PentimentoError(
+      'MODEL_MISSING',
+      `${dir} is a file, not a model folder. Pass the folder of a diffusers ONNX export (the one holding model_index.json).`,
+      { file: dir },
+    );
+  }
+}
+
+/** The parts whose graphs must be there: every one but the VAE encoder (see hasVaeEncoder). */
+const REQUIRED_PARTS = PART_NAMES.filter((n) => n !== 'vae_encoder');
+
+/**
+ * A generated test model is regenerated, not downloaded: a broken one's error says to delete it
+ * instead of pointing at a download (the embedded one is regenerated on next use by itself).
+ */
+function inTestModel(e: unknown, dir: string): unknown {
+  if (!(e instanceof PentimentoError) || (e.code !== 'BAD_MODEL' && e.code !== 'MODEL_MISSING')) return e;
+  const what = e.message.replace(/\s*(Download the model again|Copy the complete model folder again|Copy the complete diffusers ONNX model folder).*$/s, '');
+  return new PentimentoError(
+    e.code,
+    `${what} ${dir} is a generated test model (pentimento.testModel): delete the folder and it is regenerated — ` +
+      'the embedded one on next use, others with npm run models -- … --force.',
+    e.details,
+  );
+}
+
 /** Opens and validates a model folder; throws MODEL_MISSING / BAD_MODEL naming the file. */
 export function openModelFolder(dirArg: string): ModelFolder {
   const dir = path.resolve(dirArg);
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    throw new PentimentoError('MODEL_MISSING', `Model folder ${dir} does not exist. Pass the folder of a diffusers ONNX export.`, { file: dir });
-  }
+  checkModelDir(dir);
   const modelIndex = readJson(path.join(dir, 'model_index.json'), 'the diffusers model index');
+  const meta = modelIndex.pentimento as Record<string, unknown> | undefined;
+  const isTestModel = typeof meta === 'object' && meta !== null && meta.testModel === true;
+  try {
+    return openParts(dir, modelIndex, meta, isTestModel);
+  } catch (e) {
+    throw isTestModel ? inTestModel(e, dir) : e;
+  }
+}
+
+function openParts(dir: string, modelIndex: Record<string, unknown>, meta: Record<string, unknown> | undefined, isTestModel: boolean): ModelFolder {
   const tokenizerDir = path.join(dir, 'tokenizer');
   requireFile(path.join(tokenizerDir, 'vocab.json'), 'the CLIP tokenizer vocabulary');
   requireFile(path.join(tokenizerDir, 'merges.txt'), 'the CLIP tokenizer merge rules');
   const schedulerConfigFile = path.join(dir, 'scheduler', 'scheduler_config.json');
   requireFile(schedulerConfigFile, 'the scheduler configuration');
   // Presence first, so a missing part is reported before a slow decode of another.
-  for (const name of PART_NAMES) requireFile(path.join(dir, name, 'model.onnx'), `the ${name} graph`);
-  const parts = Object.fromEntries(PART_NAMES.map((n) => [n, openPart(dir, n)])) as Record<PartName, ModelPart>;
+  for (const name of REQUIRED_PARTS) requireFile(path.join(dir, name, 'model.onnx'), `the ${name} graph`);
+  const hasVaeEncoder = fs.existsSync(path.join(dir, 'vae_encoder', 'model.onnx'));
+  const parts: ModelFolder['parts'] = {
+    text_encoder: openPart(dir, 'text_encoder'),
+    unet: openPart(dir, 'unet'),
+    ...(hasVaeEncoder ? { vae_encoder: openPart(dir, 'vae_encoder') } : {}),
+    vae_decoder: openPart(dir, 'vae_decoder'),
+  };
 
   const unetInputs = parts.unet.inputs ?? [];
   const rank4 = unetInputs.find((i) => i.shape?.length === 4);
@@ -201,21 +251,19 @@ export function openModelFolder(dirArg: string): ModelFolder {
   const batch = dim(rank4?.shape, 0);
   const unetMaxBatch = typeof batch === 'number' && batch > 0 ? batch : Infinity;
 
-  const encOut = (parts.vae_encoder.outputs ?? []).find((o) => o.shape?.length === 4);
+  const encOut = (parts.vae_encoder?.outputs ?? []).find((o) => o.shape?.length === 4);
   const encChannels = dim(encOut?.shape, 1);
   const vaeEncoderOutputChannels = typeof encChannels === 'number' ? encChannels : 4;
   if (vaeEncoderOutputChannels !== 4 && vaeEncoderOutputChannels !== 8) {
     throw new PentimentoError(
       'BAD_MODEL',
-      `${parts.vae_encoder.file}: the VAE encoder returns ${vaeEncoderOutputChannels} channels; expected 4 (a latent) or 8 (mean and log-variance).`,
-      { file: parts.vae_encoder.file },
+      `${parts.vae_encoder?.file}: the VAE encoder returns ${vaeEncoderOutputChannels} channels; expected 4 (a latent) or 8 (mean and log-variance).`,
+      { file: parts.vae_encoder?.file },
     );
   }
   const vaeScalingFactor =
     configNumber(dir, 'vae_decoder', 'scaling_factor') ?? configNumber(dir, 'vae_encoder', 'scaling_factor') ?? DEFAULT_VAE_SCALING;
 
-  const meta = modelIndex.pentimento as Record<string, unknown> | undefined;
-  const isTestModel = typeof meta === 'object' && meta !== null && meta.testModel === true;
   // A generated test model is named by its preset, not by where it happens to be cached.
   const name =
     (typeof meta?.name === 'string' && meta.name) ||
@@ -226,7 +274,7 @@ export function openModelFolder(dirArg: string): ModelFolder {
   return {
     dir,
     name,
-    hash: contentHash(dir, PART_NAMES.map((n) => parts[n])),
+    hash: contentHash(dir, PART_NAMES.flatMap((n) => parts[n] ?? [])),
     isTestModel,
     inpaintingUnet: unetInChannels === 9,
     unetInChannels,
@@ -234,6 +282,7 @@ export function openModelFolder(dirArg: string): ModelFolder {
     unetMaxBatch,
     vaeScalingFactor,
     vaeEncoderOutputChannels,
+    hasVaeEncoder,
     parts,
     tokenizerDir,
     schedulerConfigFile,

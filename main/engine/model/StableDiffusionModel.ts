@@ -1,7 +1,8 @@
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { readSchedulerConfig, type SchedulerFolderConfig } from '../schedulers';
 import { ClipTokenizer } from '../tokenizer/ClipTokenizer';
-import { OnnxRuntime, type RuntimeOptions } from '../runtime/OnnxRuntime';
+import { OnnxRuntime, type ModelSession, type RuntimeOptions } from '../runtime/OnnxRuntime';
 import { ClipTextEncoder } from './ClipTextEncoder';
 import { openModelFolder, type ModelDescription, type ModelFolder } from './ModelFolder';
 import { UNet } from './UNet';
@@ -38,17 +39,24 @@ export class StableDiffusionModel {
     const tokenizer = ClipTokenizer.fromFolder(folder.tokenizerDir);
     const scheduler = await readSchedulerConfig(folder.schedulerConfigFile);
     const runtime = options.runtime ?? new OnnxRuntime(options);
-    const sessions = [];
+    const sessions: ModelSession[] = [];
+    const open = async (file: string) => {
+      const session = await runtime.createSession(file);
+      sessions.push(session);
+      return session;
+    };
     try {
-      for (const part of ['text_encoder', 'unet', 'vae_encoder', 'vae_decoder'] as const) {
-        sessions.push(await runtime.createSession(folder.parts[part].file));
-      }
-      const [te, unet, enc, dec] = sessions;
+      const te = await open(folder.parts.text_encoder.file);
+      const unet = await open(folder.parts.unet.file);
+      // Without vae_encoder/ only text-to-image runs; photo edits fail naming the missing file.
+      const encPart = folder.parts.vae_encoder;
+      const enc = encPart ? await open(encPart.file) : undefined;
+      const dec = await open(folder.parts.vae_decoder.file);
       const components: StableDiffusionComponents = {
         tokenizer,
         text_encoder: new ClipTextEncoder(te),
         unet: new UNet(unet, folder.unetMaxBatch),
-        vae_encoder: new VaeEncoder(enc, folder.vaeScalingFactor),
+        vae_encoder: enc ? new VaeEncoder(enc, folder.vaeScalingFactor) : VaeEncoder.absent(path.join(folder.dir, 'vae_encoder', 'model.onnx'), folder.vaeScalingFactor),
         vae_decoder: new VaeDecoder(dec, folder.vaeScalingFactor),
         scheduler,
       };
@@ -67,7 +75,9 @@ export class StableDiffusionModel {
 
   async dispose(): Promise<void> {
     const c = this.components;
-    await Promise.all([c.text_encoder.session, c.unet.session, c.vae_encoder.session, c.vae_decoder.session].map((s) => s.dispose()));
+    const sessions = [c.text_encoder.session, c.unet.session, c.vae_decoder.session];
+    if (c.vae_encoder.available) sessions.push(c.vae_encoder.session);
+    await Promise.all(sessions.map((s) => s.dispose()));
     if (this.ownsRuntime) await this.runtime.dispose();
   }
 }

@@ -4,6 +4,7 @@ import { slotsToList } from '../control/controlnet/residualLayout';
 import { zeroResiduals } from '../control/controlnet/zeroResiduals';
 import { PentimentoError } from '../errors';
 import type { FeedTensor, ModelSession, TensorInfo } from '../runtime/OnnxRuntime';
+import { checkFinite } from './checkFinite';
 import { describe } from './ClipTextEncoder';
 
 /**
@@ -94,6 +95,7 @@ export class UNet {
       slotsToList(this.control.residuals).forEach((info, i) => (feeds[info.name] = given[i]));
     }
     const out = await this.session.run(feeds, [this.output]);
+    checkFinite(out[this.output].data, 'unet', this.session.file);
     return out[this.output].data;
   }
 }

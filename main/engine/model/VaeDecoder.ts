@@ -1,5 +1,6 @@
 import { PentimentoError } from '../errors';
 import type { ModelSession } from '../runtime/OnnxRuntime';
+import { checkFinite } from './checkFinite';
 import { describe } from './ClipTextEncoder';
 
 /** Latent z [1,4,h,w] → image [1,3,8h,8w] in [−1,1], undoing the scaling first (x = D(z / scaling)). */
@@ -22,6 +23,7 @@ export class VaeDecoder {
     const scaled = new Float32Array(z.length);
     for (let i = 0; i < z.length; i++) scaled[i] = z[i] / this.scalingFactor;
     const out = await this.session.run({ [this.input]: { data: scaled, dims: [1, 4, latentHeight, latentWidth] } }, [this.output]);
+    checkFinite(out[this.output].data, 'vae_decoder', this.session.file);
     return out[this.output];
   }
 }

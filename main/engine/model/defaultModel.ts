@@ -6,6 +6,8 @@ import { CONTROLNET_GENERATOR_VERSION, ensureGeneratedControlNet } from '../../.
 import { ensureGeneratedModel } from '../../../models/ensureGeneratedModel';
 import { GENERATOR_VERSION } from '../../../models/generate';
 import { ANNOTATOR_TYPES, annotatorFile } from '../control/annotatorSlots';
+import { loadModel } from '../graph/ModelIO';
+import { PART_NAMES } from './ModelFolder';
 
 /**
  * Where generated models are cached: $PENTIMENTO_CACHE_DIR, else <user cache>/pentimento
@@ -32,11 +34,40 @@ export function defaultCacheRoot(): string {
  */
 export async function ensureDefaultModel(cacheRoot: string = defaultCacheRoot(), opts: { tokenizerAssets?: string } = {}): Promise<string> {
   const dir = path.join(cacheRoot, 'models', `tiny-v${GENERATOR_VERSION}`);
+  removeIfBroken(dir);
   const model = await ensureGeneratedModel(dir, { preset: 'tiny', seed: 0, variant: 'optimum', tokenizerAssets: opts.tokenizerAssets });
   // Structure mode works out of the box too: a ControlNet and annotators as random as the model.
   ensureDefaultControlNet(cacheRoot);
   ensureDefaultAnnotators(cacheRoot);
   return model;
+}
+
+/**
+ * A cached test model whose files are all there but one is cut short (a full disk, a killed
+ * copy) would pass the generator's presence check and then fail to load with advice to
+ * download it again. Every graph and its external weights' lengths are checked here instead,
+ * and a broken folder is moved aside and deleted, so it is regenerated.
+ */
+function removeIfBroken(dir: string): void {
+  if (!fs.existsSync(dir)) return;
+  const intact = PART_NAMES.every((part) => {
+    const file = path.join(dir, part, 'model.onnx');
+    if (!fs.existsSync(file)) return true; // a missing file: the generator's own check regenerates it
+    try {
+      loadModel(file); // decodes the graph and checks each external weight file's length
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (intact) return;
+  const aside = `${dir}.broken-${process.pid}-${Date.now()}`;
+  try {
+    fs.renameSync(dir, aside);
+    fs.rmSync(aside, { recursive: true, force: true });
+  } catch {
+    // Another caller moved or replaced it meanwhile.
+  }
 }
 
 /** The embedded test model's ControlNet: `<cacheRoot>/controlnets/tiny-v<version>` (model.onnx inside). */

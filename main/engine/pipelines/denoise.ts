@@ -1,3 +1,4 @@
+import { checkFinite } from '../model/checkFinite';
 import type { UNet } from '../model/UNet';
 import type { Scheduler } from '../schedulers';
 import type { CancellationToken } from '../util/cancellation';
@@ -107,5 +108,7 @@ export async function denoise(a: DenoiseArgs): Promise<Float32Array> {
     }
   }
   cancel.throwIfCancelled();
+  // Finite ε can still step to Inf (a huge guidance scale); the decoder must not be blamed for it.
+  checkFinite(x, 'unet', unet.session.file);
   return x;
 }

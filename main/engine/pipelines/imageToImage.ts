@@ -27,6 +27,7 @@ export async function imageToImage(model: StableDiffusionModel, request: ImageTo
   // 1. Check inputs.
   if (!request || typeof request !== 'object' || !request.image) throw badArgument('imageToImage needs an image.');
   const args = checkCommon(request, schedulerFolder.sampler);
+  vae_encoder.require('Image-to-image');
   const strength = checkStrength(request.strength ?? DEFAULT_STRENGTH);
   const { fitted, latentHeight, latentWidth } = await fitPhoto(request.image, request.maxSide);
   checkNoise(request.noise, latentHeight, latentWidth);
@@ -85,7 +86,7 @@ export async function imageToImage(model: StableDiffusionModel, request: ImageTo
   const metrics = control ? { consistency: await control.score(image) } : undefined;
   return {
     ...image,
-    parameters: generationParameters(model, args, 'img2img', fitted, { strength, suppliedNoise: !!request.noise, control: control?.describe() }),
+    parameters: generationParameters(model, args, 'img2img', image, fitted, { strength, suppliedNoise: !!request.noise, control: control?.describe() }),
     timings: clock.finish(),
     ...(metrics ? { metrics } : {}),
     stepsRun: scheduler.timesteps.length - startIndex,

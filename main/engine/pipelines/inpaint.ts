@@ -37,6 +37,7 @@ export async function inpaint(model: StableDiffusionModel, request: InpaintReque
   // 1. Check inputs.
   if (!request || typeof request !== 'object' || !request.image) throw badArgument('inpaint needs an image.');
   const args = checkCommon(request, schedulerFolder.sampler);
+  vae_encoder.require('Inpainting');
   const strength = checkStrength(request.strength ?? 1);
   const keepUnmasked = request.keepUnmasked ?? true;
   const maskBlur = request.maskBlur ?? 4;
@@ -127,7 +128,7 @@ export async function inpaint(model: StableDiffusionModel, request: InpaintReque
   const metrics = control ? { consistency: await control.score(result) } : undefined;
   return {
     ...result,
-    parameters: generationParameters(model, args, 'inpaint', fitted, { strength, suppliedNoise: !!request.noise, control: control?.describe() }),
+    parameters: generationParameters(model, args, 'inpaint', result, fitted, { strength, suppliedNoise: !!request.noise, control: control?.describe() }),
     timings: clock.finish(),
     ...(metrics ? { metrics } : {}),
     stepsRun: scheduler.timesteps.length - startIndex,

@@ -26,6 +26,7 @@ export async function textToImage(model: StableDiffusionModel, request: TextToIm
   const width = request.width ?? DEFAULT_TXT2IMG_SIZE;
   const height = request.height ?? DEFAULT_TXT2IMG_SIZE;
   checkSize(width, height);
+  if (model.folder.inpaintingUnet) vae_encoder.require('An inpainting UNet');
   const latentHeight = height / 8;
   const latentWidth = width / 8;
   checkNoise(request.noise, latentHeight, latentWidth);
@@ -80,7 +81,7 @@ export async function textToImage(model: StableDiffusionModel, request: TextToIm
   const metrics = control ? { consistency: await control.score(image) } : undefined;
   return {
     ...image,
-    parameters: generationParameters(model, args, 'txt2img', { width, height }, { suppliedNoise: !!request.noise, control: control?.describe() }),
+    parameters: generationParameters(model, args, 'txt2img', image, { width, height }, { suppliedNoise: !!request.noise, control: control?.describe() }),
     timings: clock.finish(),
     ...(metrics ? { metrics } : {}),
     stepsRun: scheduler.timesteps.length,

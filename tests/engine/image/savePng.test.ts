@@ -69,6 +69,26 @@ describe('savePng', () => {
     expect(readFileSync(tmp.path('a.png')).equals(readFileSync(tmp.path('b.png')))).toBe(true);
   });
 
+  it('with an alpha plane writes RGBA: pixels and alpha round-trip, bytes stay deterministic', async () => {
+    const [w, h] = [21, 13];
+    const rgb = patternRgb(w, h);
+    const alpha = Uint8Array.from({ length: w * h }, (_, i) => (i * 37) % 256);
+    await savePng(tmp.path('rgba-a.png'), rgb, w, h, params, { alpha });
+    await savePng(tmp.path('rgba-b.png'), rgb.slice(), w, h, params, { alpha: alpha.slice() });
+    expect(readFileSync(tmp.path('rgba-a.png')).equals(readFileSync(tmp.path('rgba-b.png')))).toBe(true);
+    const loaded = await loadImage(tmp.path('rgba-a.png'));
+    expect(Buffer.from(loaded.alpha!).equals(Buffer.from(alpha))).toBe(true);
+    // loadImage flattens onto white; where alpha is 255 the stored colour comes back as it was.
+    for (let i = 0; i < w * h; i++) {
+      if (alpha[i] === 255) expect([...loaded.rgb.subarray(i * 3, i * 3 + 3)]).toEqual([...rgb.subarray(i * 3, i * 3 + 3)]);
+    }
+    expect(await readParameters(tmp.path('rgba-a.png'))).toEqual(params);
+    // Without alpha the same pixels give a different (RGB) file.
+    await savePng(tmp.path('rgb.png'), rgb, w, h, params);
+    expect((await loadImage(tmp.path('rgb.png'))).alpha).toBeUndefined();
+    await expect(savePng(tmp.path('bad.png'), rgb, w, h, params, { alpha: new Uint8Array(5) })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+  });
+
   it('writes no text chunks without parameters, and readParameters gives undefined', async () => {
     const path = tmp.path('plain.png');
     await savePng(path, patternRgb(3, 3), 3, 3);

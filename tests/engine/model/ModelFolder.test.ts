@@ -4,6 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_VAE_SCALING, openModelFolder } from '../../../main/engine/model/ModelFolder';
 import { StableDiffusionModel } from '../../../main/engine/model/StableDiffusionModel';
+import { imageToImage } from '../../../main/engine/pipelines/imageToImage';
+import { inpaint } from '../../../main/engine/pipelines/inpaint';
+import { textToImage } from '../../../main/engine/pipelines/textToImage';
 import { testModelDir } from '../../fixtures/models';
 
 let tiny: string;
@@ -100,6 +103,50 @@ describe('openModelFolder', () => {
     expect(() => openModelFolder(dir)).toThrow(expect.objectContaining({ message: expect.stringContaining('scheduler_config.json') }));
     fs.writeFileSync(path.join(dir, 'model_index.json'), '{ not json');
     expect(() => openModelFolder(dir)).toThrow(expect.objectContaining({ code: 'BAD_MODEL', message: expect.stringContaining('model_index.json') }));
+  });
+
+  it('a file given as the folder is MODEL_MISSING saying it is a file, not a model folder', () => {
+    const file = path.join(tmp, 'photo.png');
+    fs.writeFileSync(file, 'not a folder');
+    expect(() => openModelFolder(file)).toThrow(
+      expect.objectContaining({ code: 'MODEL_MISSING', message: expect.stringContaining(`${file} is a file, not a model folder`) }),
+    );
+    expect(() => openModelFolder(path.join(tmp, 'nowhere'))).toThrow(/Model folder .*nowhere does not exist/);
+  });
+
+  it('a broken generated test model says to delete it (it is regenerated), not to download it', () => {
+    const dir = copyOfTiny('broken-test-model');
+    fs.truncateSync(path.join(dir, 'unet', 'model.onnx_data'), 4096);
+    let error: Error | undefined;
+    try {
+      openModelFolder(dir);
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error).toMatchObject({ code: 'BAD_MODEL' });
+    expect(error!.message).toContain('model.onnx_data');
+    expect(error!.message).toContain(`${dir} is a generated test model (pentimento.testModel): delete the folder and it is regenerated`);
+    expect(error!.message).not.toMatch(/Download the model again/);
+  });
+
+  it('vae_encoder/ is optional: the folder opens and text-to-image runs; a photo edit names the missing file', async () => {
+    const dir = copyOfTiny('no-vae-encoder');
+    fs.rmSync(path.join(dir, 'vae_encoder'), { recursive: true });
+    const f = openModelFolder(dir);
+    expect(f.hasVaeEncoder).toBe(false);
+    expect(f.parts.vae_encoder).toBeUndefined();
+    expect(openModelFolder(tiny).hasVaeEncoder).toBe(true);
+    const model = await StableDiffusionModel.load(dir, { provider: 'cpu' });
+    try {
+      const r = await textToImage(model, { prompt: 'x', width: 64, height: 64, steps: 1, seed: 1 });
+      expect(r.rgb.length).toBe(64 * 64 * 3);
+      const photo = { rgb: r.rgb, width: 64, height: 64 };
+      const missing = expect.objectContaining({ code: 'MODEL_MISSING', message: expect.stringContaining(path.join(dir, 'vae_encoder', 'model.onnx')) });
+      await expect(imageToImage(model, { prompt: 'x', image: photo, steps: 2, seed: 1 })).rejects.toEqual(missing);
+      await expect(inpaint(model, { prompt: 'x', image: photo, mask: new Float32Array(64 * 64).fill(1), steps: 2, seed: 1 })).rejects.toEqual(missing);
+    } finally {
+      await model.dispose();
+    }
   });
 
   it('StableDiffusionModel.load validates the folder before creating any session', async () => {

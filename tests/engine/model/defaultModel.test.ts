@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultCacheRoot, ensureDefaultModel } from '../../../main/engine/model/defaultModel';
+import { openModelFolder } from '../../../main/engine/model/ModelFolder';
 import { GENERATOR_VERSION, readTestModelTag } from '../../../models/generate';
 
 describe('ensureDefaultModel', () => {
@@ -26,6 +27,19 @@ describe('ensureDefaultModel', () => {
     expect(readTestModelTag(dir)).toMatchObject({ testModel: true, preset: 'tiny', seed: 0, generatorVersion: GENERATOR_VERSION });
     expect(fs.existsSync(path.join(dir, 'unet', 'model.onnx_data'))).toBe(true);
     expect(await ensureDefaultModel(root)).toBe(dir);
+  });
+
+  it('regenerates a cached model whose weights file was cut short (files present, lengths wrong)', async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'pentimento-default-'));
+    const dir = await ensureDefaultModel(root);
+    const weights = path.join(dir, 'unet', 'model.onnx_data');
+    const size = fs.statSync(weights).size;
+    fs.truncateSync(weights, 4096);
+    expect(() => openModelFolder(dir)).toThrow(/truncated/);
+    expect(await ensureDefaultModel(root)).toBe(dir);
+    expect(fs.statSync(weights).size).toBe(size);
+    expect(openModelFolder(dir).isTestModel).toBe(true);
+    expect(fs.readdirSync(path.join(root, 'models')).filter((n) => n.includes('.broken-'))).toEqual([]);
   });
 
   it('cache root: PENTIMENTO_CACHE_DIR, else XDG_CACHE_HOME/pentimento', () => {

@@ -64,7 +64,12 @@ describe('imageToImage', () => {
     const r = await imageToImage(model, { prompt: 'x', image: odd, steps: 2, seed: 1 });
     expect([r.width, r.height]).toEqual([45, 30]);
     expect(r.rgb.length).toBe(45 * 30 * 3);
-    expect([r.parameters.width, r.parameters.height]).toEqual([48, 32]);
+    // The parameters describe the file they go into; the model's working size is recorded beside.
+    expect([r.parameters.width, r.parameters.height]).toEqual([45, 30]);
+    expect(r.parameters.extra).toMatchObject({ modelWidth: 48, modelHeight: 32, testModel: true });
+    const square = await imageToImage(model, { prompt: 'x', image: photo, steps: 2, seed: 1 });
+    expect([square.parameters.width, square.parameters.height]).toEqual([64, 64]);
+    expect(square.parameters.extra).not.toHaveProperty('modelWidth');
   });
 
   it('runs on the torch layout (float timestep, int32 ids, 8-channel VAE latent)', async () => {
