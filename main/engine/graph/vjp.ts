@@ -10,7 +10,7 @@ import { PentimentoError, badArgument } from '../errors';
 import { GradEmitter } from './GradEmitter';
 import { cloneNodes } from './GraphIndex';
 import { gradientRules, type GradContext } from './gradientRules';
-import { DataType, makeValueInfo, type ModelProto, type NodeProto, type ValueInfoProto } from './onnx';
+import { DataType, dataTypeName, makeValueInfo, type ModelProto, type NodeProto, type ValueInfoProto } from './onnx';
 import { inferShapes, isFloatType, type ShapeInfo } from './shapeInference';
 import { simplify } from './simplify';
 
@@ -198,6 +198,14 @@ function checkNames(model: ModelProto, opts: VjpOptions): void {
   for (const w of opts.wrt) {
     if (!inputs.includes(w) && !weights.has(w)) {
       throw badArgument(`'${w}' is not an input of the model; valid inputs: ${inputs.filter((i) => !weights.has(i)).join(', ')}`);
+    }
+    // Integer inputs (token ids, an int64 timestep) have no gradient: the "gradient" would be zeros.
+    const elemType = g.input.find((v) => v.name === w)?.type?.tensorType?.elemType ?? g.initializer.find((t) => t.name === w)?.dataType;
+    if (elemType !== undefined && elemType !== DataType.UNDEFINED && !isFloatType(elemType)) {
+      throw badArgument(
+        `'${w}' is ${dataTypeName(elemType)}; only floating-point inputs have gradients` +
+          (/input_ids/.test(w) ? ' (to differentiate with respect to the prompt, derive a text-embeds model and use its inputs_embeds)' : ''),
+      );
     }
   }
   for (const o of opts.of) {

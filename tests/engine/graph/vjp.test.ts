@@ -78,4 +78,19 @@ describe('vjp graph walk', () => {
     expect(() => vjp(m, { wrt: ['nope'], of: ['y'] })).toThrow(/'nope' is not an input of the model; valid inputs: x/);
     expect(() => vjp(m, { wrt: ['x'], of: ['q'] })).toThrow(/'q' is not an output of the model; valid outputs: y/);
   });
+
+  it('refuses integer inputs (token ids, an int64 timestep), naming the dtype', () => {
+    const b = new GraphBuilder(17);
+    const x = b.input('x', D, [2]);
+    const ids = b.input('input_ids', DataType.INT64, [2]);
+    const t = b.input('timestep', DataType.INT32, [1]);
+    const mixed = b.op('Add', [b.op('Cast', [ids], { to: D }), b.op('Cast', [t], { to: D })]);
+    b.output(b.op('Mul', [x, mixed], {}, { outputs: ['y'] }), D);
+    const m = b.model();
+    expect(() => vjp(m, { wrt: ['input_ids'], of: ['y'] })).toThrow(
+      expect.objectContaining({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/'input_ids' is int64; only floating-point inputs have gradients.*inputs_embeds/) }),
+    );
+    expect(() => vjp(m, { wrt: ['x', 'timestep'], of: ['y'] })).toThrow(/'timestep' is int32; only floating-point inputs/);
+    expect(vjp(m, { wrt: ['x'], of: ['y'] }).graph.output.map((o) => o.name)).toEqual(['y', 'x_grad']);
+  });
 });
