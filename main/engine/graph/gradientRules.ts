@@ -24,6 +24,13 @@ export interface GradContext {
   /** ∂L/∂(output i); zeros shaped like the output when nothing flows into it. */
   g(i?: number): string;
   hasG(i: number): boolean;
+  /** The forward nodes reading a value; undefined for a graph output (its cotangent comes from outside). */
+  consumers(value: string): NodeProto[] | undefined;
+  /**
+   * The summed gradient of a value downstream of this node (every consumer of it comes later in
+   * the forward graph, so the reverse walk has finished with it), or undefined if none flows.
+   */
+  gradOf(value: string): string | undefined;
   /** Computes `fn` once per node and key (shared work between the inputs' gradients). */
   memo<T>(key: string, fn: () => T): T;
 }
@@ -113,6 +120,8 @@ function convGradX(c: GradContext): string {
   const x = c.x(0);
   const r = geo.sp + 2;
   const spatialAxes = range(2, r);
+  const asConv = convGradXAsConv(c, geo);
+  if (asConv) return asConv;
   const outputPadding = exactOutputPadding(c, geo);
   if (outputPadding) {
     const dx = e.op('ConvTranspose', [c.g(), c.x(1)], {
@@ -137,6 +146,39 @@ function convGradX(c: GradContext): string {
   const missing = e.sub(e.dims(x, 2, r), e.dims(cut, 2, r));
   const pads = e.concatInts([e.ints(Array(r + 2).fill(0)), missing]);
   return e.op('Pad', [cut, pads]);
+}
+
+/**
+ * A stride-1 Conv's input gradient as a Conv: dx = g ⋆ W′ with W′[c, m, κ] = W[m, c, k − 1 − κ]
+ * (channels swapped within each group, kernel flipped) and pads d·(k − 1) − p per side, which
+ * gives x's extent exactly. It computes what ConvTranspose does, but onnxruntime's CPU provider
+ * runs Conv in its blocked NCHWc layout, while its ConvTranspose goes through an im2col buffer
+ * k² times the input's size; when W is a weight, W′ is folded once when the session opens.
+ * Undefined where the padding would be negative or W's shape is unknown.
+ */
+function convGradXAsConv(c: GradContext, geo: ConvGeometry): string | undefined {
+  const e = c.e;
+  const w = c.info.shape(c.x(1));
+  if (geo.strides.some((s) => s !== 1) || !w || w.some((d) => typeof d !== 'number')) return undefined;
+  const [m, cg] = w as number[];
+  const G = geo.group;
+  const pads = [...geo.pads.keys()].map((i) => geo.dilations[i % geo.sp] * (geo.kernel[i % geo.sp] - 1) - geo.pads[i]);
+  if (pads.some((p) => p < 0) || m % G !== 0) return undefined;
+  const spatial = range(2, geo.sp + 2);
+  let wt: string;
+  if (G === 1) wt = e.transpose(c.x(1), [1, 0, ...spatial]);
+  else {
+    const w5 = e.reshape(c.x(1), e.ints([G, m / G, cg, ...geo.kernel]));
+    wt = e.reshape(e.transpose(w5, [0, 2, 1, ...range(3, geo.sp + 3)]), e.ints([G * cg, m / G, ...geo.kernel]));
+  }
+  const flipAxes = spatial.filter((a) => geo.kernel[a - 2] > 1);
+  if (flipAxes.length) {
+    const k = flipAxes.map((a) => geo.kernel[a - 2]);
+    wt = e.op('Slice', [wt, e.ints(k.map((n) => n - 1)), e.ints(k.map((n) => -n - 1)), e.ints(flipAxes), e.ints(k.map(() => -1))]);
+  }
+  const dx = e.op('Conv', [c.g(), wt], { kernel_shape: geo.kernel, dilations: geo.dilations, group: G, pads });
+  c.info.types.set(dx, { elemType: e.elemType(c.x(0)), shape: [...c.info.shape(c.x(0))!] });
+  return dx;
 }
 
 /**
@@ -571,7 +613,7 @@ export const gradientRules: Record<string, GradientRule> = {
       (c) => {
         const e = c.e;
         const axis = softmaxAxis(c);
-        const s = e.reduceSum(e.mul(c.g(), c.y()), [axis], true);
+        const s = attentionRowSum(c, axis) ?? e.reduceSum(e.mul(c.g(), c.y()), [axis], true);
         return e.mul(c.y(), e.sub(c.g(), s));
       },
     ],
@@ -707,6 +749,27 @@ export const gradientRules: Record<string, GradientRule> = {
   IsNaN: noGradient,
   IsInf: noGradient,
 };
+
+/**
+ * Σⱼ gᵢⱼ·yᵢⱼ of a softmax whose only reader is O = y·V (attention): there g = G·Vᵀ with G = ∂L/∂O,
+ * so Σⱼ gᵢⱼ·yᵢⱼ = Σₖ Gᵢₖ·Oᵢₖ — a sum over the head dim of [N, d] tensors instead of a product and
+ * a sum over the [N, N] attention map (two of the backward's full passes over the largest
+ * tensors). Undefined where the pattern does not hold; the caller then sums g·y.
+ */
+function attentionRowSum(c: GradContext, axis: number): string | undefined {
+  const e = c.e;
+  const y = c.y();
+  const r = e.rank(y);
+  const readers = c.consumers(y);
+  if (axis !== r - 1 || !readers || readers.length !== 1) return undefined;
+  const mm = readers[0];
+  if (mm.opType !== 'MatMul' || (mm.domain && mm.domain !== 'ai.onnx') || mm.input[0] !== y || mm.input[1] === y) return undefined;
+  const out = mm.output[0];
+  const grad = c.gradOf(out);
+  // Broadcast batch dims would make g a sum over copies of y: only the plain batched case.
+  if (!grad || e.rank(out) !== r || !c.info.sameShape(e.shape(y)?.slice(0, -1), e.shape(out)?.slice(0, -1))) return undefined;
+  return e.reduceSum(e.mul(grad, out), [axis], true);
+}
 
 function softmaxAxis(c: GradContext): number {
   const r = c.e.rank(c.x(0), `a ${c.node.opType} gradient`);

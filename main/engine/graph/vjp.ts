@@ -13,6 +13,7 @@ import { gradientRules, type GradContext } from './gradientRules';
 import { DataType, dataTypeName, makeValueInfo, type ModelProto, type NodeProto, type ValueInfoProto } from './onnx';
 import { inferShapes, isFloatType, type ShapeInfo } from './shapeInference';
 import { simplify } from './simplify';
+import { annotateShapes } from './annotateShapes';
 
 export { pruneUnused } from './simplify';
 
@@ -33,8 +34,16 @@ export function vjp(model: ModelProto, opts: VjpOptions, dir?: string): ModelPro
   const info = inferShapes(model, dir);
   checkNames(model, opts);
 
-  const producers = new Map<string, NodeProto>();
-  for (const n of g.node) for (const o of n.output) if (o) producers.set(o, n);
+  const consumers = new Map<string, NodeProto[]>();
+  for (const n of g.node) {
+    for (const i of new Set(n.input)) {
+      if (!i) continue;
+      const list = consumers.get(i);
+      if (list) list.push(n);
+      else consumers.set(i, [n]);
+    }
+  }
+  const graphOutputs = new Set(g.output.map((v) => v.name));
 
   // Forward reachability from wrt along floating-point values (and values of unknown type, so an
   // op shape inference does not know still reaches the rule lookup and its error).
@@ -133,6 +142,8 @@ export function vjp(model: ModelProto, opts: VjpOptions, dir?: string): ModelPro
         }
         return z;
       },
+      consumers: (value) => (graphOutputs.has(value) ? undefined : consumers.get(value) ?? []),
+      gradOf: (value) => total(value),
       memo: <T>(key: string, fn: () => T): T => {
         if (!memo.has(key)) memo.set(key, fn());
         return memo.get(key) as T;
@@ -171,7 +182,7 @@ export function vjp(model: ModelProto, opts: VjpOptions, dir?: string): ModelPro
       valueInfo: [],
     },
   };
-  return simplify(derived, dir);
+  return annotateShapes(simplify(derived, dir), info);
 }
 
 /**

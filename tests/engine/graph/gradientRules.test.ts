@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, type AttrValue, float } from '../../../main/engine/graph/GraphBuilder';
 import { DataType, type ModelProto } from '../../../main/engine/graph/onnx';
+import { vjp } from '../../../main/engine/graph/vjp';
 import { gradCheck } from './gradCheck';
 
 const D = DataType.DOUBLE;
@@ -170,6 +171,42 @@ describe('matrix products', () => {
   }
 });
 
+describe('attention (softmax read only by a MatMul)', () => {
+  /** O = softmax(s·Q·Kᵀ)·V, batched over heads, as diffusers exports attention. */
+  function attention(extraReader: boolean): ModelProto {
+    const b = new GraphBuilder(17);
+    const q = b.input('q', D, [2, 5, 3]);
+    const k = b.input('k', D, [2, 4, 3]);
+    const v = b.input('v', D, [2, 4, 3]);
+    const scores = b.op('Mul', [b.op('MatMul', [q, b.op('Transpose', [k], { perm: [0, 2, 1] })]), dbl(b, [0.6], [])]);
+    const p = b.op('Softmax', [scores], { axis: -1 });
+    b.output(b.op('MatMul', [p, v]), D);
+    if (extraReader) b.output(b.op('Mul', [p, p]), D);
+    return b.model();
+  }
+  const bigReductions = (m: ModelProto) =>
+    m.graph.node.filter((n) => n.opType === 'ReduceSum' && n.name.includes('/Softmax'));
+
+  it('sums G·O over the head dim instead of g·y over the attention map, with the same gradients', async () => {
+    const { derived } = await gradCheck(attention(false));
+    const sums = bigReductions(derived);
+    expect(sums).toHaveLength(1);
+    // The one reduction reads a product with O = y·V ([2, 5, 3]), not with the map y ([2, 5, 4]).
+    const y = derived.graph.node.find((n) => n.opType === 'Softmax')!.output[0];
+    const o = derived.graph.node.find((n) => n.opType === 'MatMul' && n.input[0] === y)!.output[0];
+    const product = derived.graph.node.find((n) => n.output[0] === sums[0].input[0])!;
+    expect(product.input).toContain(o);
+    expect(product.input).not.toContain(y);
+  });
+  it('falls back to Σ g·y when the softmax output has another reader', async () => {
+    const { derived } = await gradCheck(attention(true));
+    const sums = bigReductions(derived);
+    expect(sums).toHaveLength(1);
+    const product = derived.graph.node.find((n) => n.output[0] === sums[0].input[0])!;
+    expect(product.input).toContain(derived.graph.node.find((n) => n.opType === 'Softmax')!.output[0]);
+  });
+});
+
 describe('reductions', () => {
   for (const op of ['ReduceSum', 'ReduceMean']) {
     for (const [axes, keepdims] of [
@@ -232,6 +269,9 @@ describe('Conv (float32: onnxruntime has no double Conv)', () => {
     { name: 'depthwise (group = channels)', x: [1, 3, 6, 6], w: [3, 1, 3, 3], attrs: { group: 3, pads: [1, 1, 1, 1] } },
     { name: '1×1', x: [2, 3, 4, 4], w: [5, 3, 1, 1], attrs: {}, bias: true },
     { name: '1-D, stride 3', x: [2, 2, 10], w: [3, 2, 3], attrs: { strides: [3], pads: [1, 1] } },
+    { name: 'groups 2 (3 filters each), stride 1, asymmetric pads', x: [1, 4, 6, 5], w: [6, 2, 3, 3], attrs: { group: 2, pads: [1, 0, 2, 1] }, bias: true },
+    { name: '3×2 kernel, dilation (2, 1)', x: [1, 2, 7, 6], w: [3, 2, 3, 2], attrs: { dilations: [2, 1], pads: [2, 1, 1, 0] } },
+    { name: 'stride 1 with pads wider than the kernel reaches', x: [1, 2, 5, 5], w: [3, 2, 3, 3], attrs: { pads: [3, 3, 3, 3] } },
   ];
   for (const c of cases) {
     it(c.name, async () => {
@@ -239,7 +279,23 @@ describe('Conv (float32: onnxruntime has no double Conv)', () => {
       await gradCheck(oneOp('Conv', shapes, c.attrs, { T: F }), { h: 1e-2, tol: 2e-2, directions: 2 });
     });
   }
+  it('stride-1 input gradients are a Conv over the flipped, channel-swapped weights; others a ConvTranspose', async () => {
+    const backwardOps = (attrs: Record<string, AttrValue>) => {
+      const m = oneOp('Conv', [[1, 2, 6, 6], [3, 2, 3, 3]], attrs, { T: F });
+      return vjp(m, { wrt: ['a'], of: [m.graph.output[0].name] })
+        .graph.node.filter((n) => n.name.startsWith('/grad'))
+        .map((n) => n.opType);
+    };
+    const stride1 = backwardOps({ pads: [1, 1, 1, 1] });
+    expect(stride1).toContain('Conv');
+    expect(stride1).not.toContain('ConvTranspose');
+    expect(backwardOps({ pads: [1, 1, 1, 1], strides: [2, 2] })).toContain('ConvTranspose');
+    expect(backwardOps({ pads: [3, 3, 3, 3] })).not.toContain('Conv');
+  });
   it('symbolic batch and spatial dims: one derived model serves two image sizes', async () => {
+    const stride1 = oneOp('Conv', [['n', 2, 'h', 'w'], [3, 2, 3, 3]], { pads: [1, 1, 1, 1] }, { T: F });
+    await gradCheck(stride1, { shapes: { a: [1, 2, 7, 9] }, h: 1e-2, tol: 2e-2, directions: 2 });
+    await gradCheck(stride1, { shapes: { a: [2, 2, 6, 4] }, h: 1e-2, tol: 2e-2, directions: 2 });
     const m = oneOp('Conv', [['n', 2, 'h', 'w'], [3, 2, 3, 3]], { pads: [1, 1, 1, 1], strides: [2, 2] }, { T: F });
     await gradCheck(m, { shapes: { a: [1, 2, 7, 9] }, h: 1e-2, tol: 2e-2, directions: 2 });
     await gradCheck(m, { shapes: { a: [2, 2, 6, 4] }, h: 1e-2, tol: 2e-2, directions: 2 });
