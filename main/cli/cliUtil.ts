@@ -114,10 +114,10 @@ export function parseCliArgs<const O extends CliOptions>(args: string[], options
  * in an existing writable folder, and not one of the inputs (`inputs` may be undefined).
  */
 export function checkOutputPng(out: string, flag: string, inputs: readonly (string | undefined)[] = []): void {
+  if (fs.existsSync(out) && fs.statSync(out).isDirectory()) throw badArgument(`${flag} ${out} is a folder; give a file name ending in .png.`);
   if (path.extname(out).toLowerCase() !== '.png') {
     throw badArgument(`${flag} ${out}: the output is a PNG (it carries the generation parameters in PNG text chunks); give a name ending in .png.`);
   }
-  if (fs.existsSync(out) && fs.statSync(out).isDirectory()) throw badArgument(`${flag} ${out} is a folder; give a file name ending in .png.`);
   const dir = path.dirname(out);
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw badArgument(`${flag}: the folder ${dir} does not exist.`);
   try {

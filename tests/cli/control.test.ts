@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadImage } from '../../main/engine/image/loadImage';
 import { savePng } from '../../main/engine/image/savePng';
 import { testAnnotatorsDir } from '../../models/annotators/generate';
+import { runCliScript } from './runCli';
 
 const ROOT = process.cwd();
 
@@ -75,6 +76,19 @@ describe('npm run control', () => {
     expect(r.code).toBe(2);
     expectOneLineError(r.stderr, /annotators\/seg\.onnx.*ADE20K/);
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('reads --image and writes --out relative to the caller\'s folder (INIT_CWD); refuses a non-PNG or the input as --out', async () => {
+    const r = await runCliScript('main/cli/control.ts', ['extract', '--type', 'canny', '--image', 'square.png', '--out', 'edges.png'], { initCwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect((await loadImage(path.join(dir, 'edges.png'))).width).toBe(96);
+    const jpg = control('extract', '--type', 'canny', '--image', square, '--out', path.join(dir, 'edges.jpg'));
+    expect(jpg.code).toBe(2);
+    expectOneLineError(jpg.stderr, /edges\.jpg: the output is a PNG/);
+    expect(existsSync(path.join(dir, 'edges.jpg'))).toBe(false);
+    const same = control('extract', '--type', 'canny', '--image', square, '--out', square);
+    expect(same.code).toBe(2);
+    expectOneLineError(same.stderr, /is the input file/);
   });
 
   it('rejects an unknown type and a missing flag with one line and exit 2', () => {

@@ -3,6 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliScript } from './runCli';
 
 const ROOT = process.cwd();
 const BUNDLED = path.join(ROOT, 'models/assets/clip-tokenizer');
@@ -84,9 +85,28 @@ describe('npm run tokenize', () => {
   });
 
   it('exits 2 with one line when the model has no tokenizer folder', () => {
-    const r = tokenize('--model', path.join(dir, 'no-model'), 'a cat');
+    const model = path.join(dir, 'no-tokenizer');
+    mkdirSync(model);
+    const r = tokenize('--model', model, 'a cat');
     expect(r.code).toBe(2);
-    expectOneLineError(r.stderr, path.join(dir, 'no-model', 'tokenizer', 'vocab.json'));
+    expectOneLineError(r.stderr, path.join(model, 'tokenizer', 'vocab.json'));
+  });
+
+  it('a missing --model folder is reported as that, not as a missing vocab.json; a file as not a folder', () => {
+    const missing = tokenize('--model', path.join(dir, 'no-model'), 'a cat');
+    expect(missing.code).toBe(2);
+    expectOneLineError(missing.stderr, `the folder ${path.join(dir, 'no-model')} does not exist`);
+    expect(missing.stderr).not.toContain('vocab.json');
+    const file = path.join(dir, 'file.png');
+    writeFileSync(file, 'x');
+    expectOneLineError(tokenize('--model', file, 'a cat').stderr, `${file} is a file, not a model folder`);
+  });
+
+  it('reads a relative --file from the caller\'s folder (INIT_CWD), not the package root', async () => {
+    writeFileSync(path.join(dir, 'mine.txt'), 'a photo of a cat\n');
+    const r = await runCliScript('main/cli/tokenize.ts', ['--file', 'mine.txt'], { initCwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(parseLines(r.stdout)[0].slice(0, 7)).toEqual(CAT);
   });
 
   it('exits 2 when there is no prompt, or both TEXT and --file', () => {
