@@ -30,6 +30,8 @@ export interface BenchReport {
     warmup: Record<string, number>;
     repeats: Record<string, number>;
     provider: string;
+    /** Intra-op threads of the UNet forward/VJP runs; undefined: onnxruntime's choice. */
+    threads?: number;
     memoryLimitGiB: number;
   };
   presets: PresetReport[];

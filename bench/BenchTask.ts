@@ -5,7 +5,19 @@ export type BenchTask =
   | { kind: 'generate'; preset: PresetName; dir: string }
   | { kind: 'pipeline'; dir: string; size: number; steps: number; warmup: number; provider?: string }
   | { kind: 'vjp-build'; unetFile: string; outFile: string }
-  | { kind: 'unet-run'; file: string; size: number; repeats: number; provider?: string };
+  | {
+      kind: 'unet-run';
+      file: string;
+      size: number;
+      repeats: number;
+      provider?: string;
+      /** Untimed runs first (default 1); a second one settles onnxruntime's memory pattern. */
+      warmups?: number;
+      /** onnxruntime's memory pattern (default on); off is how VJP models are meant to run. */
+      memoryPattern?: boolean;
+      /** Threads inside one operator (default: onnxruntime's choice). */
+      threads?: number;
+    };
 
 export interface GenerateResult {
   kind: 'generate';
@@ -56,9 +68,18 @@ export interface UnetRunMeasurement {
   provider: string;
   /** Creating the onnxruntime session (graph optimisation included). */
   sessionMs: number;
-  /** Median time inside onnxruntime over the timed runs (after one untimed warm-up run). */
+  /** Median time inside onnxruntime over the timed runs (after the untimed warm-up runs). */
   medianMs: number;
   runsMs: number[];
+  /**
+   * This process's CPU time (user + system, all threads) per timed run, and its median: on a
+   * machine shared with other work the wall clock also counts time spent waiting for a core.
+   */
+  cpuMs?: number[];
+  medianCpuMs?: number;
+  warmups?: number;
+  memoryPattern?: boolean;
+  threads?: number;
   inputs: { name: string; dims: number[] }[];
   outputs: string[];
 }

@@ -1,7 +1,7 @@
 import { BENCH_GUIDANCE } from './measurePipeline';
 import type { BenchReport, PresetReport, VjpAtSize } from './BenchReport';
 import { VJP_OVER_FORWARD_GOAL, WALL_OVER_ORT_GOAL } from './BenchReport';
-import type { ChildOutcome } from './BenchTask';
+import type { ChildOutcome, UnetRunMeasurement } from './BenchTask';
 
 const GiB = 2 ** 30;
 const DASH = '—';
@@ -63,25 +63,44 @@ function vjpRow(p: PresetReport): string[] {
   const b = p.vjpBuild;
   const build = b?.ok ? sec(b.measurement.vjpMs + b.measurement.saveMs) : DASH;
   const last = p.vjp.at(-1);
-  if (!b?.ok || !last) return [p.preset, DASH, build, missing(p, b, 'VJP build'), ...Array(6).fill(DASH)];
+  if (!b?.ok || !last) return [p.preset, DASH, build, missing(p, b, 'VJP build'), ...Array(9).fill(DASH)];
   const { forward, vjp } = last;
   if (!forward.ok || !vjp?.ok) {
     const why = !forward.ok ? failure(forward, 'forward run') : failure(vjp, 'VJP run');
-    return [p.preset, sizeCell(p, last), build, vjp?.ok ? sec(vjp.measurement.sessionMs) : DASH, why, ...Array(4).fill(DASH), gib(forward.peakRssBytes)];
+    return [p.preset, sizeCell(p, last), build, vjp?.ok ? sec(vjp.measurement.sessionMs) : DASH, why, ...Array(7).fill(DASH), gib(forward.peakRssBytes)];
   }
-  const r = vjp.measurement.medianMs / forward.measurement.medianMs;
+  const f = forward.measurement;
+  const v = vjp.measurement;
+  const r = v.medianMs / f.medianMs;
+  const cpu = f.medianCpuMs && v.medianCpuMs ? v.medianCpuMs / f.medianCpuMs : undefined;
+  const goal = (x: number | undefined) => (x === undefined ? DASH : x <= VJP_OVER_FORWARD_GOAL ? 'pass' : 'FAIL');
   return [
     p.preset,
     sizeCell(p, last),
     build,
-    sec(vjp.measurement.sessionMs),
-    ms(forward.measurement.medianMs),
-    ms(vjp.measurement.medianMs),
-    ratio(r),
-    r <= VJP_OVER_FORWARD_GOAL ? 'pass' : 'FAIL',
+    sec(v.sessionMs),
+    ms(f.medianMs),
+    ms(v.medianMs),
+    `${ratio(r)} (${goal(r)})`,
+    f.medianCpuMs === undefined ? DASH : ms(f.medianCpuMs),
+    v.medianCpuMs === undefined ? DASH : ms(v.medianCpuMs),
+    cpu === undefined ? DASH : `${ratio(cpu)} (${goal(cpu)})`,
     gib(vjp.peakRssBytes),
     gib(forward.peakRssBytes),
   ];
+}
+
+/** How the UNet runs were made (warm-ups, memory pattern, threads), from what the children report. */
+function vjpRunNote(report: BenchReport): string {
+  const runs = report.presets.flatMap((p) => p.vjp.flatMap((a) => [a.forward, a.vjp])).filter((o) => o?.ok);
+  const first = (pick: (m: UnetRunMeasurement) => boolean) =>
+    runs.map((o) => (o as Extract<ChildOutcome<UnetRunMeasurement>, { ok: true }>).measurement).find(pick);
+  const fwd = first((m) => m.memoryPattern !== false);
+  const vjp = first((m) => m.memoryPattern === false);
+  const describe = (m: UnetRunMeasurement | undefined, what: string) =>
+    m ? `${what}: ${m.warmups ?? 1} warm-up run(s), memory pattern ${m.memoryPattern === false ? 'off' : 'on'}` : '';
+  const threads = report.options.threads ? `${report.options.threads} intra-op thread(s)` : "onnxruntime's default intra-op threads";
+  return [describe(fwd, 'forward'), describe(vjp, 'VJP'), threads].filter(Boolean).join('; ');
 }
 
 /** Where the pipeline's wall time went: each stage against the time its sessions spent inside onnxruntime. */
@@ -134,10 +153,12 @@ export function formatTables(report: BenchReport): string {
       report.presets.map(pipelineRow),
     ),
     '',
-    `## UNet VJP (wrt encoder_hidden_states, of out_sample) vs forward, batch 1; median of ${reps} timed runs after one warm-up`,
+    `## UNet VJP (wrt encoder_hidden_states, of out_sample) vs forward, batch 1; median of ${reps} timed runs`,
+    '',
+    `${vjpRunNote(report)}. Times inside onnxruntime (wall) and this process's CPU time (all threads); goal VJP ÷ forward ≤ ${VJP_OVER_FORWARD_GOAL}.`,
     '',
     table(
-      ['Model', 'Size', 'Build: vjp + save (s)', 'Derived load (s)', 'Forward (ms)', 'VJP (ms)', 'VJP ÷ forward', `Goal ≤ ${VJP_OVER_FORWARD_GOAL}`, 'Peak RSS VJP (GiB)', 'Peak RSS forward (GiB)'],
+      ['Model', 'Size', 'Build: vjp + save (s)', 'Derived load (s)', 'Forward (ms)', 'VJP (ms)', 'VJP ÷ forward', 'Forward CPU (ms)', 'VJP CPU (ms)', 'VJP ÷ forward (CPU)', 'Peak RSS VJP (GiB)', 'Peak RSS forward (GiB)'],
       report.presets.map(vjpRow),
     ),
     '',

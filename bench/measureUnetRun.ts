@@ -31,19 +31,28 @@ export function unetFeeds(inputs: readonly TensorInfo[], size: number): Record<s
   return feeds;
 }
 
-/** Session creation, one untimed warm-up run, then `repeats` runs timed inside onnxruntime. */
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Session creation, untimed warm-up runs, then `repeats` runs timed inside onnxruntime and in CPU time. */
 export async function measureUnetRun(task: Extract<BenchTask, { kind: 'unet-run' }>): Promise<UnetRunMeasurement> {
   const runtime = new OnnxRuntime({ provider: task.provider });
+  const warmups = task.warmups ?? 1;
   try {
     const t0 = performance.now();
-    const session = await runtime.createSession(task.file);
+    const session = await runtime.createSession(task.file, { memoryPattern: task.memoryPattern, intraOpThreads: task.threads });
     const sessionMs = performance.now() - t0;
     const feeds = unetFeeds(session.inputs, task.size);
-    await session.run(feeds);
+    for (let i = 0; i < warmups; i++) await session.run(feeds);
     const runsMs: number[] = [];
+    const cpuMs: number[] = [];
     for (let i = 0; i < task.repeats; i++) {
       const before = runtime.insideMs;
+      const cpuBefore = cpuNow();
       await session.run(feeds);
+      cpuMs.push(cpuNow() - cpuBefore);
       runsMs.push(runtime.insideMs - before);
     }
     return {
@@ -52,6 +61,11 @@ export async function measureUnetRun(task: Extract<BenchTask, { kind: 'unet-run'
       sessionMs,
       medianMs: median(runsMs),
       runsMs,
+      cpuMs,
+      medianCpuMs: median(cpuMs),
+      warmups,
+      memoryPattern: task.memoryPattern ?? true,
+      threads: task.threads,
       inputs: Object.entries(feeds).map(([name, f]) => ({ name, dims: [...f.dims] })),
       outputs: session.outputs.map((o) => o.name),
     };

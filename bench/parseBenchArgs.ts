@@ -14,6 +14,7 @@ writes them as JSON to bench/results/<date>-<host>.json.
   --repeats N             timed UNet forward/VJP runs after one warm-up (default: tiny 5, full 1)
   --models-dir DIR        where generated models are cached (default .cache/bench-models)
   --provider NAME         auto, cpu, cuda, dml, coreml (default cpu)
+  --threads N             intra-op threads for the UNet forward and VJP runs (default: onnxruntime's choice)
   --memory-limit GIB      stop a measurement whose resident set passes this (default: available RAM − 1 GiB)
   --timeout-min N         stop a measurement after N minutes (default 60)
   --json-out FILE         where to write the JSON (default bench/results/<date>-<host>.json)
@@ -27,6 +28,8 @@ export interface BenchOptions {
   repeats: Record<PresetName, number>;
   modelsDir: string;
   provider: string;
+  /** Intra-op threads of the UNet forward/VJP runs; undefined lets onnxruntime choose. */
+  threads?: number;
   /** Fixed by --memory-limit; otherwise each measurement gets the RAM available when it starts, less 1 GiB. */
   memoryLimitBytes?: number;
   timeoutMs: number;
@@ -63,6 +66,7 @@ export function parseBenchArgs(args: string[], repoRoot: string): BenchOptions {
     repeats: { type: 'string' },
     'models-dir': { type: 'string' },
     provider: { type: 'string' },
+    threads: { type: 'string' },
     'memory-limit': { type: 'string' },
     'timeout-min': { type: 'string' },
     'json-out': { type: 'string' },
@@ -93,6 +97,7 @@ export function parseBenchArgs(args: string[], repoRoot: string): BenchOptions {
     repeats: { tiny: repeats ?? 5, full: repeats ?? 1 },
     modelsDir: path.resolve(repoRoot, values['models-dir'] ?? '.cache/bench-models'),
     provider: values.provider ?? 'cpu',
+    threads: positiveInt(values.threads, '--threads'),
     memoryLimitBytes,
     timeoutMs: timeoutMin * 60_000,
     jsonOut: values['json-out'],

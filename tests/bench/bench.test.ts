@@ -58,18 +58,24 @@ describe('npm run bench', () => {
       expect(m.insideOrtMs).toBeLessThanOrEqual(m.totalMs);
     }
 
-    // | Model | Size | Build | Derived load | Forward | VJP | VJP ÷ forward | Goal | Peak RSS VJP | Peak RSS forward |
+    // | Model | Size | Build | Derived load | Forward | VJP | VJP ÷ forward (goal) | Forward CPU | VJP CPU | ratio (goal) | Peak RSS VJP | Peak RSS forward |
     const v = tableRow(r.stdout, /^UNet VJP/, 'tiny');
-    expect(v).toHaveLength(10);
+    expect(v).toHaveLength(12);
     expect(v[1]).toBe('64²');
-    for (const i of [2, 3, 4, 5, 6, 8, 9]) expect(num(v[i])).toBeGreaterThan(0);
-    expect(v[7]).toBe(num(v[6]) <= 2.5 ? 'pass' : 'FAIL');
+    for (const i of [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]) expect(num(v[i])).toBeGreaterThan(0);
+    expect(v[6]).toMatch(num(v[6]) <= 2.5 ? / \(pass\)$/ : / \(FAIL\)$/);
+    expect(v[9]).toMatch(num(v[9]) <= 2.5 ? / \(pass\)$/ : / \(FAIL\)$/);
+    expect(num(v[9])).toBeCloseTo(num(v[8]) / num(v[7]), 1);
+    // Forward with onnxruntime's memory pattern and two warm-ups, the VJP without it and one.
+    expect(r.stdout).toMatch(/forward: 2 warm-up run\(s\), memory pattern on; VJP: 1 warm-up run\(s\), memory pattern off/);
     expect(preset.vjpBuild?.ok && preset.vjpBuild.measurement.derivedOutputs).toEqual(['out_sample', 'encoder_hidden_states_grad']);
     const run = preset.vjp.at(-1)?.vjp;
     expect(run?.ok && run.measurement.inputs.map((i) => i.name).sort()).toEqual(
       ['encoder_hidden_states', 'out_sample_grad', 'sample', 'timestep'].sort(),
     );
     expect(run?.ok && run.measurement.runsMs).toHaveLength(2);
+    expect(run?.ok && run.measurement.cpuMs).toHaveLength(2);
+    expect(run?.ok && run.measurement.memoryPattern).toBe(false);
 
     const total = tableRow(r.stdout, /^Where the pipeline wall time goes/, 'tiny');
     expect(total).toHaveLength(5);
@@ -91,6 +97,7 @@ describe('npm run bench', () => {
     [['--only', 'medium'], /--only is "medium"; use tiny or full/],
     [['--size', '100'], /--size is 100; use a multiple of 8/],
     [['--steps', '0'], /--steps is 0; use a whole number ≥ 1/],
+    [['--threads', 'two'], /--threads is two; use a whole number ≥ 1/],
   ])('rejects %j with a one-line error and exit code 2', (args, message) => {
     const r = bench(...args);
     expect(r.code).toBe(2);

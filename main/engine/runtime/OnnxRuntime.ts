@@ -29,6 +29,20 @@ export interface RuntimeOptions {
   graphOptimizationLevel?: GraphOptimizationLevel;
 }
 
+/** Session options that suit one model rather than every session (createSession's second argument). */
+export interface SessionTuning {
+  /**
+   * onnxruntime's memory pattern (default on): from the second run of an input shape it
+   * allocates one block laid out for all intermediate values. For VJP models, which keep the
+   * forward activations until the backward pass reaches them, turning it off roughly halves
+   * peak memory at the same speed (tiny UNet VJP at 512²: 1.2 instead of 2.05 GiB), and the
+   * second run is then already a steady-state one.
+   */
+  memoryPattern?: boolean;
+  /** Threads inside one operator for this session; overrides RuntimeOptions.intraOpThreads. */
+  intraOpThreads?: number;
+}
+
 /** A graph input or output as the session declares it. */
 export interface TensorInfo {
   name: string;
@@ -150,11 +164,12 @@ export class OnnxRuntime {
     return `${this.provider}${reasons}`;
   }
 
-  private sessionOptions(provider: ProviderName): ort.InferenceSession.SessionOptions {
+  private sessionOptions(provider: ProviderName, tuning: SessionTuning): ort.InferenceSession.SessionOptions {
     return {
       executionProviders: [provider],
       graphOptimizationLevel: this.options.graphOptimizationLevel ?? 'all',
-      intraOpNumThreads: this.options.intraOpThreads ?? 0,
+      intraOpNumThreads: tuning.intraOpThreads ?? this.options.intraOpThreads ?? 0,
+      enableMemPattern: tuning.memoryPattern ?? true,
       logSeverityLevel: 3,
     };
   }
@@ -164,13 +179,13 @@ export class OnnxRuntime {
    * dropped (the reason is kept) and the next one is tried; an explicitly requested provider
    * that fails is PROVIDER_UNAVAILABLE.
    */
-  async createSession(file: string): Promise<ModelSession> {
+  async createSession(file: string, tuning: SessionTuning = {}): Promise<ModelSession> {
     if (!fs.existsSync(file)) throw new PentimentoError('MODEL_MISSING', `${file}: file not found.`, { file });
     for (;;) {
       const provider = this.chosen ?? this.candidates[0];
       let session: ort.InferenceSession;
       try {
-        session = await ort.InferenceSession.create(file, this.sessionOptions(provider));
+        session = await ort.InferenceSession.create(file, this.sessionOptions(provider, tuning));
       } catch (e) {
         const text = errorText(e);
         const providerFault = provider !== 'cpu' && /provider|backend|shared library|cuda|dml|coreml|adapter/i.test(text);
