@@ -2,7 +2,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { badArgument } from '../errors';
 import { DerivedModelCache, type DerivedModelProgress } from '../graph/DerivedModelCache';
-import type { GenerationParameters } from '../image/GenerationParameters';
+import { withOutputSize, type GenerationParameters } from '../image/GenerationParameters';
 import type { RgbImage } from '../image/RgbImage';
 import { rgbToTensor } from '../image/rgbToTensor';
 import { defaultCacheRoot } from '../model/defaultModel';
@@ -249,7 +249,7 @@ async function editAndMeasure(
     ...(args.mask ? { masked: true } : {}),
     ...(model.folder.isTestModel ? { testModel: true } : {}),
   };
-  const parameters: GenerationParameters = {
+  const parameters: GenerationParameters = withOutputSize({
     prompt: args.prompt,
     negativePrompt: '',
     // Nothing is random: the result follows from the photo, the model and these settings.
@@ -262,7 +262,7 @@ async function editAndMeasure(
     model: inv.model,
     method: METHOD_NAMES[s.method],
     extra,
-  };
+  }, photo.width, photo.height);
   return {
     ...restored,
     parameters,

@@ -67,6 +67,17 @@ describe('invertAndEdit: cached inversions', () => {
     expect(third.inversion.key).not.toBe(first.inversion.key);
   });
 
+  it('records the photo\'s size in the parameters and the model\'s working size in extra', async () => {
+    const photo = await smallPhoto();
+    // 72×40 is fitted to the 64-px inversion grid and restored afterwards.
+    const image = { width: 72, height: 40, rgb: new Uint8Array(72 * 40 * 3).map((_, i) => photo.rgb[i % photo.rgb.length]) };
+    const cache = new InversionCache(dir);
+    const r = await invertAndEdit(model, { image, prompt: 'a cat', eta: 0.5, settings: { method: 'ddim' as const, steps: 3 }, inversionCache: cache, lossGradient });
+    expect([r.width, r.height]).toEqual([72, 40]);
+    expect([r.parameters.width, r.parameters.height]).toEqual([72, 40]);
+    expect(r.parameters.extra).toMatchObject({ modelWidth: 64, modelHeight: 64 });
+  });
+
   it('rejects bad requests by name', async () => {
     const image = await smallPhoto();
     await expect(invertAndEdit(model, { image, prompt: 'x', eta: 1.5 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringContaining('eta') });
