@@ -2,6 +2,8 @@
  * `npm run web [-- --port N] [--model-dir DIR] [--provider NAME]`: Pentimento in the browser.
  * Serves the built renderer and the engine on 127.0.0.1; the first stdout line is the URL to
  * open (it carries the access token). Builds the renderer first if it has not been built.
+ * Exit status 2: bad arguments — an unknown option, port or provider, or a --model-dir that is
+ * not a complete model folder (checked before anything starts).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -9,6 +11,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEngine } from '../main/electron/createEngine';
 import { LazyEngine } from '../main/electron/LazyEngine';
+import { isPentimentoError } from '../main/engine/errors';
+import { checkEngineOptions } from '../main/web/checkEngineOptions';
 import { defaultUserDataDir } from '../main/web/defaultUserDataDir';
 import { startWebServer } from '../main/web/WebServer';
 
@@ -31,6 +35,14 @@ try {
 }
 const port = values.port === undefined ? 0 : Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`--port must be an integer 0–65535 (0 = any free port), not "${values.port}".`);
+
+// Before the build and the server: a bad folder or provider is the user's to fix now (exit 2, like usage).
+try {
+  await checkEngineOptions({ modelDir: values['model-dir'], provider: values.provider });
+} catch (e) {
+  console.error(`npm run web: ${isPentimentoError(e) ? e.message : String(e)}`);
+  process.exit(isPentimentoError(e) && e.code !== 'IO_ERROR' && e.code !== 'INTERNAL' ? 2 : 1);
+}
 
 if (!existsSync(path.join(rendererDir, 'index.html'))) {
   console.error('Building the renderer (first run)…');

@@ -23,7 +23,6 @@ import type {
   GenerateRequest,
   InvertEditRequest,
   JobResult,
-  ModelInfo,
   ProjectResult,
   ProjectState,
   ProjectSummary,
@@ -37,7 +36,7 @@ import { engineApi, hasNativeDialogs } from './api/engineApi';
 import { CanvasToolbar } from './components/CanvasToolbar';
 import { CanvasView, type CanvasImage } from './components/CanvasView';
 import { ControlsPanel } from './components/ControlsPanel';
-import { ModelBadge } from './components/ModelBadge';
+import { ModelBadge, type ModelState } from './components/ModelBadge';
 import { PendingModePanel } from './components/PendingModePanel';
 import { ProjectsMenu } from './components/ProjectsMenu';
 import { QueuePanel } from './components/QueuePanel';
@@ -49,7 +48,18 @@ import { EMPTY_QUEUE, isActive, updateJobs, type QueuedJob, type QueueKind } fro
 import { maskFromPng, maskToPng } from './editor/maskPng';
 import { MaskRaster, type BrushMode } from './editor/MaskRaster';
 import { resultScores } from './editor/resultScores';
-import { isInversionMethod, loadSettings, randomSeed, saveSettings, settingsFromParameters, type EditorMode, type Settings } from './editor/settings';
+import { strengthHint } from './editor/strengthHint';
+import {
+  isInversionMethod,
+  loadSettings,
+  randomSeed,
+  requestScheduler,
+  saveSettings,
+  settingsFromParameters,
+  strengthKey,
+  type EditorMode,
+  type Settings,
+} from './editor/settings';
 
 interface Photo {
   name: string;
@@ -105,8 +115,10 @@ export function App() {
   const settingsRef = useRef(settings);
   settingsRef.current = settings;
 
-  const [model, setModel] = useState<ModelInfo | null>(null);
-  const [tokens, setTokens] = useState<TokenCount | null>(null);
+  const [model, setModel] = useState<ModelState>({ status: 'loading' });
+  const [tokens, setTokens] = useState<TokenCount | 'unavailable' | null>(null);
+  /** Bumped by Retry after a failed model load: requests that need the model are made again. */
+  const [modelAttempt, retryModel] = useReducer((n: number) => n + 1, 0);
   const [error, setError] = useState<ErrorData | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [project, setProject] = useState<ProjectSummary | null>(null);
@@ -218,9 +230,12 @@ export function App() {
   );
 
   const openProject = useCallback(
-    async (projectId: string) => {
+    async (projectId: string, opts: { unlessOpen?: boolean } = {}) => {
       try {
-        await showProject(await engineApi.openProject({ projectId }));
+        const state = await engineApi.openProject({ projectId });
+        // The start-up reopen yields to a photo the user opened meanwhile.
+        if (opts.unlessOpen && projectRef.current) return;
+        await showProject(state);
         setError(null);
       } catch (e) {
         fail(e);
@@ -233,7 +248,8 @@ export function App() {
     async (base64: string, name: string) => {
       try {
         await showProject(await engineApi.createProject({ image: { base64, name } }));
-        if (settingsRef.current.mode !== 'edit') update({ mode: 'edit' });
+        // A photo is for Edit photo, or for Structure, which takes its condition from it.
+        if (settingsRef.current.mode !== 'edit' && settingsRef.current.mode !== 'structure') update({ mode: 'edit' });
         setError(null);
         setNotice(null);
       } catch (e) {
@@ -254,19 +270,24 @@ export function App() {
     [openImage],
   );
 
-  // The model, then the last project (or the newest one) on start.
+  // The model, then the last project (or the newest one), on start and on Retry. A model that
+  // fails to load is the badge's error state, not a general error.
   useEffect(() => {
-    engineApi.getModelInfo().then(setModel, fail);
     let cancelled = false;
+    setModel({ status: 'loading' });
+    engineApi.getModelInfo().then(
+      (info) => !cancelled && setModel({ status: 'ready', info }),
+      (e: unknown) => !cancelled && setModel({ status: 'error', error: asErrorData(e) }),
+    );
     engineApi.listProjects().then((list) => {
       if (cancelled || list.length === 0 || projectRef.current) return;
       const last = window.localStorage.getItem(LAST_PROJECT_KEY);
-      void openProject(list.find((p) => p.id === last)?.id ?? list[0].id);
+      void openProject(list.find((p) => p.id === last)?.id ?? list[0].id, { unlessOpen: true });
     }, fail);
     return () => {
       cancelled = true;
     };
-  }, [fail, openProject]);
+  }, [fail, openProject, modelAttempt]);
 
   // ---- history ----------------------------------------------------------------------------------
 
@@ -359,34 +380,38 @@ export function App() {
   useEffect(() => {
     let stale = false;
     const timer = setTimeout(() => {
-      engineApi.countTokens({ text: settings.prompt }).then((t) => !stale && setTokens(t), fail);
+      // A count the engine cannot give (no model) shows a dash; the model's error is the badge's.
+      engineApi.countTokens({ text: settings.prompt }).then(
+        (t) => !stale && setTokens(t),
+        () => !stale && setTokens('unavailable'),
+      );
     }, 120);
     return () => {
       stale = true;
       clearTimeout(timer);
     };
-  }, [settings.prompt, fail]);
+  }, [settings.prompt, modelAttempt]);
 
   // ---- generate / cancel -----------------------------------------------------------------------
 
   const maskEmpty = controller ? controller.mask.isEmpty() : true;
   const mode = settings.mode;
   const inversionMethod = mode === 'edit' && isInversionMethod(settings.editMethod);
+  const editKind = maskEmpty ? 'img2img' : 'inpaint';
+  const strengthProblem = mode === 'edit' && !inversionMethod ? strengthHint(settings.steps, settings[strengthKey(editKind)]) : undefined;
   const structureNet = controlnets?.find((c) => c.id === settings.controlnetId);
-  const blocked =
-    mode === 'personalize'
-      ? 'This mode is not available yet.'
-      : mode === 'edit' && !photo
-        ? 'Open a photo to edit it, or switch to Generate to make a new picture.'
-        : mode === 'structure' && !photo
-          ? 'Open a photo: Structure mode takes its edges, depth or layout from it.'
-          : mode === 'structure' && !structureNet
-            ? controlnets === null
-              ? 'Looking for ControlNets…'
-              : 'Install a ControlNet first (see above).'
-            : mode === 'structure' && conditionPreview.status === 'error'
-              ? 'The condition cannot be extracted (see above); pick another type or install its annotator.'
-              : undefined;
+  /** Why Generate cannot run now, if it cannot. */
+  const blocked = ((): string | undefined => {
+    if (mode === 'personalize') return 'This mode is not available yet.';
+    if (model.status === 'error') return 'The model is not loaded (see above): fix it, then press Retry.';
+    if (mode === 'edit' && !photo) return 'Open a photo to edit it, or switch to Generate to make a new picture.';
+    if (strengthProblem?.problem) return strengthProblem.text;
+    if (mode !== 'structure') return undefined;
+    if (!photo) return 'Open a photo: Structure mode takes its edges, depth or layout from it.';
+    if (!structureNet) return controlnets === null ? 'Looking for ControlNets…' : 'Install a ControlNet first (see above).';
+    if (conditionPreview.status === 'error') return 'The condition cannot be extracted (see above); pick another type or install its annotator.';
+    return undefined;
+  })();
   const methodNames = { pti: 'Prompt Tuning Inversion', nti: 'null-text inversion', ddim: 'DDIM inversion' } as const;
   const action =
     mode === 'generate'
@@ -498,7 +523,7 @@ export function App() {
         steps: s.steps,
         guidance: s.guidance,
         seed,
-        scheduler: s.scheduler,
+        ...(requestScheduler(s.scheduler) ? { scheduler: requestScheduler(s.scheduler) } : {}),
         // The photo gives the condition and, fitted to the model, the size.
         control: [
           {
@@ -526,7 +551,7 @@ export function App() {
       steps: s.steps,
       guidance: s.guidance,
       seed,
-      scheduler: s.scheduler,
+      ...(requestScheduler(s.scheduler) ? { scheduler: requestScheduler(s.scheduler) } : {}),
       ...(p ? { projectId: p.id } : {}),
     };
     if (kind === 'txt2img') {
@@ -534,7 +559,7 @@ export function App() {
       request.height = s.height;
     } else {
       request.image = { base64: photo!.pngBase64, name: photo!.name };
-      request.strength = s.strength;
+      request.strength = s[strengthKey(kind)];
       if (kind === 'inpaint') request.mask = { base64: await maskToPng(c!.mask) };
     }
     await submit({ kind, prompt: s.prompt, seed, totalSteps: s.steps }, () => engineApi.generate(request));
@@ -740,7 +765,7 @@ export function App() {
             <Title order={3} style={{ letterSpacing: -0.5 }}>
               Pentimento
             </Title>
-            <ModelBadge model={model} />
+            <ModelBadge state={model} />
           </Group>
           <SegmentedControl aria-label="Mode" value={mode} onChange={(v) => update({ mode: v as EditorMode })} data={MODES} />
           <Group gap="xs" wrap="nowrap">
@@ -782,7 +807,8 @@ export function App() {
             <ControlsPanel
               settings={settings}
               update={update}
-              tokens={tokens}
+              tokens={model.status === 'error' ? 'unavailable' : tokens}
+              editKind={editKind}
               blocked={blocked}
               action={action}
               canCancel={cancelTarget !== undefined}
@@ -802,7 +828,17 @@ export function App() {
       </AppShell.Navbar>
 
       <AppShell.Main style={{ height: '100dvh', display: 'flex', flexDirection: 'column' }}>
-        {error && (
+        {model.status === 'error' && (
+          <Alert color="red" title={`Model unavailable (${model.error.code})`} mb="sm" data-testid="model-error-alert">
+            <Stack gap="xs" align="flex-start">
+              <Text size="sm">{model.error.message}</Text>
+              <Button size="xs" variant="default" onClick={retryModel}>
+                Retry
+              </Button>
+            </Stack>
+          </Alert>
+        )}
+        {error && !(model.status === 'error' && model.error.message === error.message) && (
           <Alert color="red" title={`Error (${error.code})`} withCloseButton closeButtonLabel="Dismiss error" onClose={() => setError(null)} mb="sm">
             {error.message}
           </Alert>

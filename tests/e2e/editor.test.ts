@@ -4,9 +4,12 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PentimentoError } from '../../main/engine/errors';
 import { startWebServer, type WebServer } from '../../main/web/WebServer';
 import { FakeEngine, fakeConsistency } from '../web/fakeEngine';
 import { buildRenderer, hasChromium, launchChromium, maskAlphaAt, openPage, screenshot, strokeAcross, CHROMIUM } from './browser';
+import { lowContrastTexts } from './contrast';
+import { namelessControls } from './namelessControls';
 
 const root = process.cwd();
 const CHELSEA = path.resolve(root, 'tests/fixtures/photos/chelsea.png'); // 451×300
@@ -408,4 +411,179 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     expect(problems).toEqual([]);
     await page.close();
   }, 45_000);
+
+  it('defaults to the CLI\'s settings (the model\'s scheduler; strength 0.75, with a mask 1), shows the steps that ran, and Escape abandons a stroke', async () => {
+    const { page, problems } = await openPage(browser, server.url); // a fresh browser profile: default settings
+    await openWithChooser(page, COFFEE);
+    const photo = page.getByAltText('Photo: coffee.png');
+    await photo.waitFor();
+    expect(await page.getByRole('combobox', { name: 'Scheduler' }).inputValue()).toBe('Model default');
+    await page.getByLabel('Prompt', { exact: true }).fill('latte art');
+    await page.getByLabel('Steps', { exact: true }).fill('6');
+    await page.getByLabel('Seed', { exact: true }).fill('7');
+    expect(await page.getByTestId('strength-value').textContent()).toMatch(/^0\.75 · /);
+    // ⌊6 · 0.75⌋ = 4 steps run (img2imgStart).
+    expect(await page.getByTestId('steps-run-hint').textContent()).toBe('Runs 4 of the 6 steps.');
+
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    await page.getByText('Step 1 of 4').waitFor();
+    const first = page.getByAltText(/^Result 1 /);
+    await first.waitFor();
+    expect(await first.getAttribute('alt')).toBe('Result 1 (seed 7, 6 steps, 4 run)');
+    await page.getByText(/^img2img · 6 steps, 4 run · CFG 7\.5 · strength 0\.75 · 600×400$/).waitFor();
+    const img2img = engine.generateRequests.at(-1)!;
+    expect(img2img).toMatchObject({ kind: 'img2img', steps: 6, strength: 0.75, seed: 7 });
+    expect('scheduler' in img2img).toBe(false); // the engine uses the model's scheduler_config.json
+
+    // Escape during a stroke: the mask is as before and nothing was recorded.
+    await page.getByText('Photo & mask', { exact: true }).click();
+    const box = (await photo.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.5);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.5, { steps: 8 });
+    expect(await maskAlphaAt(page, 300, 200)).toBeGreaterThan(0);
+    await page.keyboard.press('Escape');
+    await page.mouse.up();
+    expect(await maskAlphaAt(page, 300, 200)).toBe(0);
+    expect(await page.getByTestId('generate-action').textContent()).toContain('whole photo');
+    await page.getByRole('button', { name: 'Undo', exact: true }).hover();
+    await page.getByText('Undo result (Ctrl+Z)').waitFor(); // the result is the last entry, not a stroke
+
+    // A stroke that ends: inpaint, at strength 1 unless changed — and changing it leaves img2img's 0.75.
+    await strokeAcross(page, 'img[alt="Photo: coffee.png"]', [0.3, 0.5], [0.7, 0.5]);
+    expect(await page.getByTestId('strength-value').textContent()).toMatch(/^1\.00 · /);
+    expect(await page.getByTestId('steps-run-hint').textContent()).toBe('Runs all 6 steps.');
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    const second = page.getByAltText(/^Result 2 /);
+    await second.waitFor();
+    expect(await second.getAttribute('alt')).toBe('Result 2 (seed 7, 6 steps)');
+    expect(engine.generateRequests.at(-1)).toMatchObject({ kind: 'inpaint', strength: 1 });
+    await page.getByText('Photo & mask', { exact: true }).click();
+    await page.getByRole('slider', { name: 'Strength' }).focus();
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    expect(await page.getByTestId('strength-value').textContent()).toMatch(/^0\.90 · /);
+    await page.getByRole('button', { name: 'Clear mask' }).click();
+    expect(await page.getByTestId('strength-value').textContent()).toMatch(/^0\.75 · /);
+
+    // A chosen scheduler is sent.
+    await page.getByRole('combobox', { name: 'Scheduler' }).click();
+    await page.getByRole('option', { name: 'Euler ancestral' }).click();
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    await page.getByAltText(/^Result 3 /).waitFor();
+    expect(engine.generateRequests.at(-1)).toMatchObject({ kind: 'img2img', scheduler: 'euler-a', strength: 0.75 });
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 45_000);
+
+  it('shows a model that failed to load as "Model unavailable" with the engine\'s message, a dash for tokens, and Retry', async () => {
+    const message = 'Model folder /nonexistent does not exist. Pass the folder of a diffusers ONNX export.';
+    engine.modelError = new PentimentoError('MODEL_MISSING', message);
+    try {
+      const { page, problems } = await openPage(browser, server.url);
+      const badge = page.getByTestId('model-error');
+      await badge.waitFor();
+      expect(await badge.textContent()).toBe('Model unavailable');
+      expect(await page.getByText('Loading model…').count()).toBe(0);
+      await expect.poll(() => page.getByTestId('token-count').textContent()).toBe('— tokens');
+      await page.getByLabel('Prompt', { exact: true }).fill('three more words');
+      await page.waitForTimeout(400); // past the count's debounce: still a dash, not a spinner
+      expect(await page.getByTestId('token-count').textContent()).toBe('— tokens');
+      expect(await page.getByTestId('model-error-alert').textContent()).toContain(message);
+      expect(await page.getByRole('button', { name: 'Generate', exact: true }).isDisabled()).toBe(true);
+      expect(await namelessControls(page)).toEqual([]);
+      expect(await lowContrastTexts(page)).toEqual([]);
+      await badge.hover();
+      await page.getByRole('tooltip').filter({ hasText: message }).waitFor();
+      await screenshot(page, 'e2e-model-error.png');
+
+      const asked = engine.modelInfoRequests;
+      engine.modelError = undefined;
+      await page.getByRole('button', { name: 'Retry', exact: true }).click();
+      await page.getByTestId('model-name').waitFor();
+      expect(await page.getByTestId('model-name').textContent()).toBe('fake-sd15');
+      expect(engine.modelInfoRequests).toBe(asked + 1);
+      await expect.poll(() => page.getByTestId('token-count').textContent()).toBe('3/75 tokens');
+      expect(await page.getByTestId('model-error-alert').count()).toBe(0);
+      expect(problems).toEqual([]);
+      await page.close();
+    } finally {
+      engine.modelError = undefined;
+    }
+  }, 45_000);
+
+  it('names every control and keeps text at WCAG AA contrast in every mode, light and dark; Escape closes menus', async () => {
+    const { page, problems } = await openPage(browser, server.url);
+    await openWithChooser(page, CHELSEA);
+    await page.getByAltText('Photo: chelsea.png').waitFor();
+    await page.getByLabel('Prompt', { exact: true }).fill('a quick job');
+    await page.getByLabel('Steps', { exact: true }).fill('2');
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    await expect.poll(() => page.getByTestId('job').first().getAttribute('data-status')).toBe('done');
+    await page.mouse.move(0, 0);
+
+    const modes: [string, () => Promise<unknown>][] = [
+      ['Generate', () => page.getByRole('combobox', { name: 'Size' }).waitFor()],
+      ['Structure', () => page.getByAltText('Condition preview').waitFor()],
+      ['Personalize', () => page.getByText('Personalize is not available yet').waitFor()],
+      ['Edit photo', () => page.getByRole('slider', { name: 'Strength' }).waitFor()],
+    ];
+    // Everything found, so one run lists every problem.
+    const found: Record<string, unknown[]> = {};
+    const audit = async (where: string) => {
+      const nameless = await namelessControls(page);
+      const low = await lowContrastTexts(page);
+      if (nameless.length) found[`${where}: unnamed`] = nameless;
+      if (low.length) found[`${where}: low contrast`] = low.map((l) => `"${l.text}" ${l.ratio}:1 (${l.color} on ${l.background})`);
+    };
+    for (const theme of ['light', 'dark']) {
+      if (theme === 'dark') {
+        await page.getByRole('button', { name: 'Dark theme' }).click();
+        await expect.poll(() => page.locator('html').getAttribute('data-mantine-color-scheme')).toBe('dark');
+        await page.mouse.move(0, 0);
+      }
+      for (const [mode, ready] of modes) {
+        await page.getByText(mode, { exact: true }).first().click();
+        await ready();
+        await page.waitForTimeout(250); // transitions settle
+        await audit(`${theme} · ${mode}`);
+      }
+      await page.getByRole('combobox', { name: 'Method' }).click();
+      await page.getByRole('option', { name: 'Prompt Tuning Inversion' }).click();
+      await page.getByRole('slider', { name: 'Edit strength (η)' }).waitFor();
+      await page.waitForTimeout(250);
+      await audit(`${theme} · inversion`);
+      await page.getByRole('combobox', { name: 'Method' }).click();
+      await page.getByRole('option', { name: 'img2img / inpaint' }).click();
+      // Structure with a test annotator's map (its warning text), and a failed job's alert.
+      await page.getByText('Structure', { exact: true }).click();
+      await page.getByRole('combobox', { name: 'Condition type' }).click();
+      await page.getByRole('option', { name: 'Depth' }).click();
+      await page.getByText('Made by a random-weight test annotator').waitFor();
+      await page.getByLabel('Prompt', { exact: true }).fill(`BREAK the engine (${theme})`);
+      await page.getByRole('button', { name: 'Generate', exact: true }).click();
+      await page.getByText('The fake engine ran out of memory on purpose (BREAK in the prompt).').first().waitFor();
+      await page.mouse.move(0, 0);
+      await page.waitForTimeout(250);
+      await audit(`${theme} · Structure, test annotator, failed job`);
+      await page.getByRole('combobox', { name: 'Condition type' }).click();
+      await page.getByRole('option', { name: 'Canny edges' }).click();
+      await page.getByText('Edit photo', { exact: true }).click();
+    }
+    await screenshot(page, 'e2e-editor-dark-audit.png');
+    expect(found).toEqual({});
+
+    // Escape closes the project menu and a select's list.
+    await page.getByRole('button', { name: 'Projects' }).click();
+    await page.getByRole('menuitem').first().waitFor();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('menuitem').count()).toBe(0);
+    await page.getByRole('combobox', { name: 'Scheduler' }).click();
+    await page.getByRole('option', { name: 'DDIM' }).waitFor();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('option', { name: 'DDIM' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Dark theme' }).click();
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
 });

@@ -76,6 +76,10 @@ export class FakeEngine implements EngineHandler {
   inversions = 0;
   /** Condition types whose annotator is "not installed": extractCondition and generate answer MODEL_MISSING. */
   readonly missingAnnotators = new Set<ConditionType>(['segmentation']);
+  /** When set, the model "failed to load": getModelInfo and countTokens reject with it (as the real engine's every request would). */
+  modelError: PentimentoError | undefined;
+  /** getModelInfo calls, to see a Retry ask again. */
+  modelInfoRequests = 0;
   private readonly inversionsById = new Map<string, { image: string; request: InvertEditRequest }>();
   readonly projects: ProjectRequests;
   private readonly listeners = new Set<(event: EngineEventName, payload: unknown) => void>();
@@ -98,8 +102,11 @@ export class FakeEngine implements EngineHandler {
     if (ProjectRequests.handles(method)) return this.projects.handle(method, params as never);
     switch (method) {
       case 'getModelInfo':
+        this.modelInfoRequests++;
+        if (this.modelError) throw this.modelError;
         return FAKE_MODEL;
       case 'countTokens': {
+        if (this.modelError) throw this.modelError;
         const text = (params as { text?: unknown })?.text;
         if (typeof text !== 'string') throw new PentimentoError('BAD_ARGUMENT', 'countTokens needs { text: string }.');
         // Lets tests hold a request open (e.g. across an engine-process crash).
@@ -150,7 +157,11 @@ export class FakeEngine implements EngineHandler {
       await new Promise((r) => setTimeout(r, this.stepMs));
       throw new PentimentoError('OUT_OF_MEMORY', 'The fake engine ran out of memory on purpose (BREAK in the prompt).');
     }
-    const totalSteps = request.steps ?? 4;
+    // img2img and inpaint run ⌊steps·strength⌋ of the schedule (the engine's img2imgStart), and say so.
+    const steps = request.steps ?? 4;
+    const strength = request.strength ?? (request.kind === 'inpaint' ? 1 : 0.75);
+    const totalSteps = request.kind === 'txt2img' ? steps : Math.min(Math.floor(steps * strength), steps);
+    if (totalSteps < 1) throw new PentimentoError('BAD_ARGUMENT', `Strength ${strength} with ${steps} steps runs no denoising step.`);
     let width = request.width ?? 64;
     let height = request.height ?? 64;
     // txt2img guided by a condition image takes its size, as the engine does (there fitted to the model).
@@ -172,7 +183,12 @@ export class FakeEngine implements EngineHandler {
       : await solidPng(width, height, (request.seed ?? 0) % 256);
     const image = { pngBase64, width, height };
     const { image: _image, mask: _mask, projectId, control, bestOf, ...parameters } = request;
-    const result: JobResult = { jobId, image, parameters: { ...parameters, seed: request.seed ?? 0 }, timings: { total: totalSteps * this.stepMs } };
+    const result: JobResult = {
+      jobId,
+      image,
+      parameters: { ...parameters, seed: request.seed ?? 0, ...(totalSteps !== steps ? { extra: { stepsRun: totalSteps } } : {}) },
+      timings: { total: totalSteps * this.stepMs },
+    };
     if (control?.length) {
       // Best of N ranks seeds seed … seed+N−1 by the made-up score, as the engine ranks by the real one.
       const first = control[0];

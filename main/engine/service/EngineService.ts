@@ -337,8 +337,8 @@ export class EngineService implements EngineHandler {
           extras = { metrics: { consistency: c.value }, consistency };
         }
       }
-      // The scores travel in the PNG too, so a reopened project still shows them.
-      const parameters = withScores(result.parameters, extras);
+      // The scores and the steps actually run travel in the PNG too, so a reopened project still shows them.
+      const parameters = withStepsRun(withScores(result.parameters, extras), result.stepsRun);
       const png = await encodePng(result.rgb, result.width, result.height, parameters);
       const event = await this.projects.saveResult(job.request.projectId, {
         jobId: job.id,
@@ -441,6 +441,16 @@ export class EngineService implements EngineHandler {
     await this.model.dispose();
     this.listeners.clear();
   }
+}
+
+/**
+ * The parameters with `extra.stepsRun` when fewer denoising steps ran than were asked for
+ * (img2img and inpaint run ⌊steps·strength⌋ of the schedule), unless the pipeline said so itself.
+ */
+function withStepsRun(parameters: GenerationParameters, stepsRun: number): GenerationParameters {
+  const said = (parameters as unknown as Record<string, unknown>).stepsRun ?? parameters.extra?.stepsRun;
+  if (stepsRun === parameters.steps || said !== undefined) return parameters;
+  return { ...parameters, extra: { ...parameters.extra, stepsRun } };
 }
 
 /**

@@ -131,6 +131,20 @@ export function CanvasView(props: CanvasViewProps) {
     };
   }, [controller]);
 
+  // Escape abandons a stroke mid-drag (the mask returns to what it was; no history entry).
+  useEffect(() => {
+    if (!controller) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape' || controller.state === 'idle') return;
+      e.preventDefault();
+      e.stopPropagation();
+      draw(controller.cancel().dirty);
+      setPanning(controller.spaceHeld);
+    };
+    window.addEventListener('keydown', onKey, true);
+    return () => window.removeEventListener('keydown', onKey, true);
+  }, [controller, draw]);
+
   const local = (e: PointerEvent<HTMLDivElement>) => {
     const r = e.currentTarget.getBoundingClientRect();
     return screenPoint(e.clientX - r.left, e.clientY - r.top);

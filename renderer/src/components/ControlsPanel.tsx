@@ -1,7 +1,8 @@
 import { ActionIcon, Alert, Button, Group, NumberInput, SegmentedControl, Select, Slider, Stack, Text, Textarea, Tooltip } from '@mantine/core';
 import type { ReactNode } from 'react';
-import type { SchedulerName, TokenCount } from '../../../main/contract/contract';
-import { isInversionMethod, MAX_SEED, randomSeed, type EditMethod, type Settings } from '../editor/settings';
+import type { TokenCount } from '../../../main/contract/contract';
+import { strengthHint } from '../editor/strengthHint';
+import { isInversionMethod, MAX_SEED, randomSeed, strengthKey, type EditMethod, type SchedulerChoice, type Settings } from '../editor/settings';
 
 const METHOD_OPTIONS: { value: EditMethod; label: string }[] = [
   { value: 'img2img', label: 'img2img / inpaint' },
@@ -10,7 +11,8 @@ const METHOD_OPTIONS: { value: EditMethod; label: string }[] = [
   { value: 'ddim', label: 'DDIM inversion' },
 ];
 
-const SCHEDULER_OPTIONS: { value: SchedulerName; label: string }[] = [
+const SCHEDULER_OPTIONS: { value: SchedulerChoice; label: string }[] = [
+  { value: 'model', label: 'Model default' },
   { value: 'ddim', label: 'DDIM' },
   { value: 'euler', label: 'Euler' },
   { value: 'euler-a', label: 'Euler ancestral' },
@@ -22,7 +24,10 @@ const SIZES = ['512×512', '512×768', '768×512', '640×448', '448×640', '768�
 export interface ControlsPanelProps {
   settings: Settings;
   update: (patch: Partial<Settings>) => void;
-  tokens: TokenCount | null;
+  /** Token count of the prompt; 'unavailable' when the engine cannot count (no model). */
+  tokens: TokenCount | 'unavailable' | null;
+  /** Edit photo without inversion: the kind Generate runs (a painted mask makes it inpaint). */
+  editKind?: 'img2img' | 'inpaint';
   /** Why Generate cannot run now, if it cannot. */
   blocked?: string;
   /** What Generate will do, e.g. "Inpaint the masked area". */
@@ -37,10 +42,15 @@ export interface ControlsPanelProps {
 }
 
 /** Prompt and generation settings for Edit photo and Generate; every control has an accessible name. */
-export function ControlsPanel({ settings: s, update, tokens, blocked, action, canCancel, onGenerate, onCancel, modeControls, etaHint }: ControlsPanelProps) {
+export function ControlsPanel({ settings: s, update, tokens, editKind = 'img2img', blocked, action, canCancel, onGenerate, onCancel, modeControls, etaHint }: ControlsPanelProps) {
   const isEdit = s.mode === 'edit';
   // Edits by inversion are deterministic DDIM: no negative prompt, scheduler, seed or strength.
   const inversion = isEdit && isInversionMethod(s.editMethod);
+  const strengthSetting = strengthKey(editKind);
+  const strength = s[strengthSetting];
+  const stepsHint = strengthHint(s.steps, strength);
+  const tokenText =
+    tokens === 'unavailable' ? '— tokens' : tokens ? `${tokens.count}/${tokens.max} tokens${tokens.truncated ? ' (truncated)' : ''}` : '…';
   return (
     <Stack gap="sm">
       {isEdit && (
@@ -67,8 +77,12 @@ export function ControlsPanel({ settings: s, update, tokens, blocked, action, ca
         onChange={(e) => update({ prompt: e.currentTarget.value })}
         description={
           <Group justify="space-between" gap={4} component="span">
-            <span data-testid="token-count" style={{ color: tokens?.truncated ? 'var(--mantine-color-red-6)' : undefined }}>
-              {tokens ? `${tokens.count}/${tokens.max} tokens${tokens.truncated ? ' (truncated)' : ''}` : '…'}
+            <span
+              data-testid="token-count"
+              title={tokens === 'unavailable' ? 'The token count needs the model, which is not loaded.' : undefined}
+              style={{ color: tokens && tokens !== 'unavailable' && tokens.truncated ? 'var(--mantine-color-error)' : undefined }}
+            >
+              {tokenText}
             </span>
             <span>Ctrl+Enter generates</span>
           </Group>
@@ -124,13 +138,24 @@ export function ControlsPanel({ settings: s, update, tokens, blocked, action, ca
         <div>
           <Group justify="space-between" mb={2}>
             <Text size="sm" fw={500} id="strength-label">
-              Strength
+              Strength{editKind === 'inpaint' ? ' (masked area)' : ''}
             </Text>
-            <Text size="xs" c="dimmed">
-              {s.strength.toFixed(2)} · how far from the photo
+            <Text size="xs" c="dimmed" data-testid="strength-value">
+              {strength.toFixed(2)} · {editKind === 'inpaint' ? '1 = repaint fully' : 'how far from the photo'}
             </Text>
           </Group>
-          <Slider min={0.05} max={1} step={0.05} value={s.strength} onChange={(v) => update({ strength: v })} label={(v) => v.toFixed(2)} thumbLabel="Strength" />
+          <Slider
+            min={0.05}
+            max={1}
+            step={0.05}
+            value={strength}
+            onChange={(v) => update({ [strengthSetting]: v })}
+            label={(v) => v.toFixed(2)}
+            thumbLabel="Strength"
+          />
+          <Text size="xs" c={stepsHint.problem ? 'var(--mantine-color-error)' : 'dimmed'} mt={4} data-testid="steps-run-hint">
+            {stepsHint.text}
+          </Text>
         </div>
       )}
       {s.mode === 'generate' && (
@@ -152,7 +177,8 @@ export function ControlsPanel({ settings: s, update, tokens, blocked, action, ca
           data={SCHEDULER_OPTIONS}
           value={s.scheduler}
           allowDeselect={false}
-          onChange={(v) => v && update({ scheduler: v as SchedulerName })}
+          onChange={(v) => v && update({ scheduler: v as SchedulerChoice })}
+          description={s.scheduler === 'model' ? "The model folder's scheduler_config.json, as the CLI uses" : undefined}
         />
       )}
       {!inversion && (

@@ -1,20 +1,47 @@
 import { Badge, Group, Tooltip } from '@mantine/core';
 import type { ModelInfo } from '../../../main/contract/contract';
+import type { ErrorData } from '../../../main/engine/errors';
 
-/** Which model is loaded; the random-weight test model is always labelled as such. */
-export function ModelBadge({ model }: { model: ModelInfo | null }) {
-  if (!model) return <Badge color="gray" variant="light">Loading model…</Badge>;
+/** The engine's model as the editor knows it: asked for, loaded, or failed with the engine's error. */
+export type ModelState = { status: 'loading' } | { status: 'ready'; info: ModelInfo } | { status: 'error'; error: ErrorData };
+
+/**
+ * Which model is loaded; the random-weight test model is always labelled as such. A model that
+ * failed to load says so, with the engine's message in the tooltip (the editor's alert offers
+ * Retry) — never an endless "Loading".
+ */
+export function ModelBadge({ state }: { state: ModelState }) {
+  if (state.status === 'loading') {
+    return (
+      <Badge color="gray" variant="light" role="status" aria-label="Loading model">
+        Loading model…
+      </Badge>
+    );
+  }
+  if (state.status === 'error') {
+    return (
+      <Tooltip label={`${state.error.message} (${state.error.code})`} multiline w={360} withArrow>
+        <Badge color="red.9" variant="filled" tabIndex={0} data-testid="model-error" aria-label={`Model unavailable: ${state.error.message}`}>
+          Model unavailable
+        </Badge>
+      </Tooltip>
+    );
+  }
+  const model = state.info;
   return (
-    <Group gap="xs">
+    <Group gap="xs" wrap="nowrap">
       <Tooltip label={`${model.dir} · ${model.provider}${model.inpaintingUnet ? ' · inpainting UNet' : ''}`}>
-        <Badge variant="light" aria-label={`Model: ${model.name}`}>
+        <Badge variant="light" tabIndex={0} aria-label={`Model: ${model.name}`} data-testid="model-name" tt="none">
           {model.name}
         </Badge>
       </Tooltip>
       {model.isTestModel && (
-        <Badge color="orange" variant="filled">
-          random-weight test model
-        </Badge>
+        <Tooltip label="Random weights: results are noise-like patterns, useful only to try the editor. Install a real model to make pictures." multiline w={300}>
+          {/* Dark text: white on Mantine's filled orange is 3.6:1, below AA. */}
+          <Badge color="orange.5" c="dark.9" variant="filled" tabIndex={0} data-testid="test-model">
+            random-weight test model
+          </Badge>
+        </Tooltip>
       )}
     </Group>
   );

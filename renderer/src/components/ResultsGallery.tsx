@@ -1,4 +1,5 @@
 import { Badge, Button, Card, Group, Image, SimpleGrid, Stack, Text, Tooltip } from '@mantine/core';
+import { stepsLabel } from '../editor/resultSteps';
 import { consistencyExplanation, consistencyLabel, inversionMetricsLabel, rankingLabel, type ResultScores } from '../editor/resultScores';
 
 export interface ResultItem {
@@ -24,8 +25,7 @@ export interface ResultsGalleryProps {
   onUseAsPhoto: (r: ResultItem) => void;
 }
 
-export const resultAlt = (r: ResultItem) =>
-  `Result ${r.number} (seed ${String(r.parameters.seed ?? '?')}, ${String(r.parameters.steps ?? '?')} steps)`;
+export const resultAlt = (r: ResultItem) => `Result ${r.number} (seed ${String(r.parameters.seed ?? '?')}, ${stepsLabel(r.parameters) ?? '? steps'})`;
 
 /** Consistency (with best-of ranking), or an inversion edit's η and metrics. */
 function Scores({ r }: { r: ResultItem }) {
@@ -71,7 +71,7 @@ function summary(p: Record<string, unknown>): string {
   const parts = [
     p.method ?? p.kind,
     control,
-    p.steps !== undefined ? `${String(p.steps)} steps` : undefined,
+    stepsLabel(p),
     p.guidance !== undefined ? `CFG ${String(p.guidance)}` : undefined,
     p.strength !== undefined ? `strength ${String(p.strength)}` : undefined,
     p.scheduler,

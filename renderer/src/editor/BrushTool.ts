@@ -7,7 +7,7 @@ type State = { kind: 'idle' } | { kind: 'painting'; last: ImagePoint; before: Ui
 /**
  * The brush and the eraser, as a state machine Idle → Painting → Idle. Everything is in image
  * coordinates; the stroke becomes one history entry on pointer-up (the rectangle it touched,
- * before and after).
+ * before and after), or is undone without one by cancel().
  */
 export class BrushTool {
   private state: State = { kind: 'idle' };
@@ -32,6 +32,18 @@ export class BrushTool {
     if (this.state.kind !== 'painting') return undefined;
     const dirty = this.mask.stampSegment(this.state.last, p, this.dab);
     this.state = { ...this.state, last: p, dirty: union(this.state.dirty, dirty) };
+    return dirty;
+  }
+
+  /**
+   * Abandons the stroke (Escape): the mask goes back to what it was at pointer-down and nothing
+   * enters the history. Returns the area to redraw.
+   */
+  cancel(): DirtyRect | undefined {
+    if (this.state.kind !== 'painting') return undefined;
+    const { before, dirty } = this.state;
+    this.state = { kind: 'idle' };
+    if (dirty) this.mask.writeRect(dirty, this.mask.readRect(dirty, before));
     return dirty;
   }
 

@@ -77,6 +77,15 @@ export class CanvasController {
     return committed ? { committed } : {};
   }
 
+  /** Escape: a stroke in progress is undone and never committed; a pan just stops. */
+  cancel(): CanvasChange {
+    if (this.pan.panning) {
+      this.pan.pointerUp();
+      return {};
+    }
+    return { dirty: this.brush.cancel() };
+  }
+
   wheel(point: ScreenPoint, deltaY: number): Viewport {
     this.viewport = zoomAt(this.viewport, point, wheelZoomFactor(deltaY));
     return this.viewport;

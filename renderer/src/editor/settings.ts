@@ -1,4 +1,4 @@
-import type { ConditionType, SchedulerName } from '../../../main/contract/contract';
+import type { ConditionType, JobKind, SchedulerName } from '../../../main/contract/contract';
 
 export type EditorMode = 'edit' | 'generate' | 'structure' | 'personalize';
 export type SeedMode = 'random' | 'locked';
@@ -10,17 +10,35 @@ export const MAX_BEST_OF = 16;
 
 export const isInversionMethod = (m: EditMethod): m is Exclude<EditMethod, 'img2img'> => m !== 'img2img';
 
-/** What the editor remembers between sessions (not per project): the last-used controls. */
+/**
+ * The scheduler control: one of the engine's samplers, or 'model' — the model folder's own
+ * scheduler_config.json, which is what the CLI uses when `--scheduler` is not given (the
+ * request then carries no scheduler).
+ */
+export type SchedulerChoice = SchedulerName | 'model';
+
+/**
+ * What the editor remembers between sessions (not per project): the last-used controls.
+ *
+ * Defaults match the CLI (`npm run edit`) so the same prompt gives the same picture in both:
+ * the model's own scheduler, and a denoising strength per kind of edit — img2img 0.75 (the
+ * engine's DEFAULT_STRENGTH), inpaint 1 (with a mask the whole masked area is regenerated).
+ * The Strength slider shows and sets the value of the kind Generate will run: `inpaintStrength`
+ * while a mask is painted, `strength` otherwise, so changing one never changes the other.
+ */
 export interface Settings {
   mode: EditorMode;
   prompt: string;
   negativePrompt: string;
   steps: number;
   guidance: number;
+  /** img2img (no mask): the fraction of the schedule re-run. */
   strength: number;
+  /** Inpaint (a mask is painted). */
+  inpaintStrength: number;
   seed: number;
   seedMode: SeedMode;
-  scheduler: SchedulerName;
+  scheduler: SchedulerChoice;
   width: number;
   height: number;
   brushSize: number;
@@ -42,6 +60,10 @@ export interface Settings {
 }
 
 export const SCHEDULERS: readonly SchedulerName[] = ['ddim', 'euler', 'euler-a', 'dpmpp-2m'];
+export const SCHEDULER_CHOICES: readonly SchedulerChoice[] = ['model', ...SCHEDULERS];
+/** The CLI's defaults (main/engine/pipelines: DEFAULT_STRENGTH for img2img, 1 for inpaint). */
+export const DEFAULT_IMG2IMG_STRENGTH = 0.75;
+export const DEFAULT_INPAINT_STRENGTH = 1;
 const MODES: readonly EditorMode[] = ['edit', 'generate', 'structure', 'personalize'];
 export const MAX_SEED = 2 ** 32 - 1;
 
@@ -51,10 +73,11 @@ export const DEFAULT_SETTINGS: Settings = {
   negativePrompt: '',
   steps: 20,
   guidance: 7.5,
-  strength: 0.75,
+  strength: DEFAULT_IMG2IMG_STRENGTH,
+  inpaintStrength: DEFAULT_INPAINT_STRENGTH,
   seed: 1234,
   seedMode: 'random',
-  scheduler: 'dpmpp-2m',
+  scheduler: 'model',
   width: 512,
   height: 512,
   brushSize: 48,
@@ -77,6 +100,8 @@ const isString: Check<string> = (v): v is string => typeof v === 'string';
 const inRange = (min: number, max: number, integer = false): Check<number> =>
   ((v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max && (!integer || Number.isInteger(v))) as Check<number>;
 const oneOf = <T>(values: readonly T[]): Check<T> => ((v: unknown) => values.includes(v as T)) as Check<T>;
+/** Denoising strength: the engine takes (0, 1]. */
+const strengthCheck: Check<number> = ((v: unknown) => inRange(0, 1)(v) && (v as number) > 0) as Check<number>;
 /** Model sizes are multiples of 8 (the latent grid). */
 const side: Check<number> = ((v: unknown) => inRange(64, 2048, true)(v) && (v as number) % 8 === 0) as Check<number>;
 
@@ -86,10 +111,11 @@ const CHECKS: { [K in keyof Settings]: Check<Settings[K]> } = {
   negativePrompt: isString,
   steps: inRange(1, 200, true),
   guidance: inRange(0, 30),
-  strength: inRange(0, 1),
+  strength: strengthCheck,
+  inpaintStrength: strengthCheck,
   seed: inRange(0, MAX_SEED, true),
   seedMode: oneOf<SeedMode>(['random', 'locked']),
-  scheduler: oneOf(SCHEDULERS),
+  scheduler: oneOf(SCHEDULER_CHOICES),
   width: side,
   height: side,
   brushSize: inRange(1, 1000),
@@ -112,7 +138,11 @@ const INVERSION_METHOD_NAMES: Record<string, EditMethod> = {
   'ddim-inversion': 'ddim',
 };
 
-/** The stored settings, each value that is missing or invalid replaced by its default. */
+/**
+ * The stored settings, each value that is missing or invalid replaced by its default. Older
+ * versions stored the same key: their explicit scheduler stays chosen, their one `strength` is
+ * kept as img2img's, and inpaint starts at its default (1) since `inpaintStrength` is absent.
+ */
 export function loadSettings(storage: Pick<Storage, 'getItem'>): Settings {
   let stored: Record<string, unknown> = {};
   try {
@@ -136,6 +166,16 @@ export function saveSettings(storage: Pick<Storage, 'setItem'>, settings: Settin
   }
 }
 
+/** The scheduler a request names: none for 'model', so the engine uses the model's own. */
+export function requestScheduler(choice: SchedulerChoice): SchedulerName | undefined {
+  return choice === 'model' ? undefined : choice;
+}
+
+/** The setting that holds the strength of a job of this kind (see Settings). */
+export function strengthKey(kind: Extract<JobKind, 'img2img' | 'inpaint'>): 'strength' | 'inpaintStrength' {
+  return kind === 'inpaint' ? 'inpaintStrength' : 'strength';
+}
+
 /** A uniformly random 32-bit seed. */
 export function randomSeed(random: () => number = Math.random): number {
   return Math.floor(random() * (MAX_SEED + 1));
@@ -155,7 +195,7 @@ export function settingsFromParameters(parameters: Record<string, unknown>): Par
   take('negativePrompt', parameters.negativePrompt ?? '');
   take('steps', parameters.steps);
   take('guidance', parameters.guidance);
-  take('strength', parameters.strength);
+  take(parameters.method === 'inpaint' || parameters.kind === 'inpaint' ? 'inpaintStrength' : 'strength', parameters.strength);
   take('scheduler', parameters.scheduler);
   const extra = (parameters.extra && typeof parameters.extra === 'object' ? parameters.extra : {}) as Record<string, unknown>;
   // txt2img from a condition takes its size from the photo, so a controlled result keeps Generate's size.

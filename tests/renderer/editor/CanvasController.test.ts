@@ -94,4 +94,27 @@ describe('CanvasController (pointer events in, mask pixels out)', () => {
     history.redo(doc);
     expect(c.mask.data).toEqual(afterSecond);
   });
+
+  it('Escape (cancel) mid-stroke puts back the mask as it was, commits nothing, and ends a pan', () => {
+    const c = new CanvasController(new MaskRaster(64, 48), { radius: 4, hardness: 1, mode: 'brush' });
+    down(c, 10, 10);
+    move(c, 40, 10);
+    c.pointerUp();
+    const before = c.mask.snapshot();
+    // A second stroke crossing the first, then Escape before pointer-up.
+    down(c, 20, 2);
+    move(c, 20, 40);
+    expect(at(c.mask, 20, 30)).toBe(255);
+    const { dirty } = c.cancel();
+    expect(dirty).toMatchObject({ x: 16, y: 0 });
+    expect(c.state).toBe('idle');
+    expect(Buffer.from(c.mask.data).equals(Buffer.from(before))).toBe(true);
+    expect(c.pointerUp()).toEqual({}); // the button's release after Escape records nothing
+    // Escape while panning just stops the pan.
+    c.spaceHeld = true;
+    down(c, 5, 5);
+    expect(c.state).toBe('panning');
+    expect(c.cancel()).toEqual({});
+    expect(c.state).toBe('idle');
+  });
 });

@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, loadSettings, MAX_SEED, randomSeed, saveSettings, SETTINGS_KEY } from '../../../renderer/src/editor/settings';
+import { DEFAULT_STRENGTH } from '../../../main/engine/pipelines/checkInputs';
+import {
+  DEFAULT_SETTINGS,
+  loadSettings,
+  MAX_SEED,
+  randomSeed,
+  requestScheduler,
+  saveSettings,
+  SETTINGS_KEY,
+  settingsFromParameters,
+  strengthKey,
+} from '../../../renderer/src/editor/settings';
+import { strengthHint } from '../../../renderer/src/editor/strengthHint';
 
 function memoryStorage(initial: Record<string, string> = {}) {
   const items = new Map(Object.entries(initial));
@@ -37,7 +49,10 @@ describe('settingsFromParameters', () => {
   it('takes what reproduces a result and locks its seed', async () => {
     const { settingsFromParameters } = await import('../../../renderer/src/editor/settings');
     const params = { prompt: 'a cat', negativePrompt: 'blur', seed: 42, steps: 6, guidance: 5, scheduler: 'euler', strength: 0.6, width: 456, height: 304, method: 'inpaint', model: { name: 'm', hash: 'h' } };
-    expect(settingsFromParameters(params)).toEqual({ prompt: 'a cat', negativePrompt: 'blur', seed: 42, seedMode: 'locked', steps: 6, guidance: 5, scheduler: 'euler', strength: 0.6 });
+    expect(settingsFromParameters(params)).toEqual({ prompt: 'a cat', negativePrompt: 'blur', seed: 42, seedMode: 'locked', steps: 6, guidance: 5, scheduler: 'euler', inpaintStrength: 0.6 });
+    // An img2img result's strength is img2img's.
+    expect(settingsFromParameters({ ...params, method: 'img2img' })).toMatchObject({ strength: 0.6 });
+    expect(settingsFromParameters({ ...params, method: 'img2img' }).inpaintStrength).toBeUndefined();
     expect(settingsFromParameters({ ...params, method: 'txt2img', width: 512, height: 768 })).toMatchObject({ width: 512, height: 768 });
     expect(settingsFromParameters({ steps: 'ten', scheduler: 'plms', seed: 1.5 })).toEqual({ negativePrompt: '' });
   });
@@ -67,5 +82,41 @@ describe('settingsFromParameters', () => {
       [SETTINGS_KEY]: JSON.stringify({ editMethod: 'pti', eta: 0.3, conditionType: 'pose', controlScale: 1.5, controlStart: 2, bestOf: 4.5, controlnetId: 'cn' }),
     });
     expect(loadSettings(storage)).toEqual({ ...DEFAULT_SETTINGS, editMethod: 'pti', eta: 0.3, controlScale: 1.5, controlnetId: 'cn' });
+  });
+});
+
+describe('defaults shared with the CLI', () => {
+  it('start from the model\'s scheduler and the engine\'s strengths: img2img 0.75, inpaint 1', () => {
+    const s = loadSettings(memoryStorage());
+    expect(s.scheduler).toBe('model');
+    expect(requestScheduler(s.scheduler)).toBeUndefined(); // the request names none, as the CLI without --scheduler
+    expect(s.strength).toBe(DEFAULT_STRENGTH);
+    expect(s.strength).toBe(0.75);
+    expect(s.inpaintStrength).toBe(1);
+    expect(s[strengthKey('img2img')]).toBe(0.75);
+    expect(s[strengthKey('inpaint')]).toBe(1);
+    expect(requestScheduler('euler-a')).toBe('euler-a');
+  });
+
+  it('migrates settings stored before: a chosen scheduler stays, the one strength stays img2img\'s, inpaint starts at 1', () => {
+    const old = { mode: 'edit', prompt: 'boat', steps: 30, strength: 0.5, scheduler: 'dpmpp-2m', seed: 5, seedMode: 'locked' };
+    const s = loadSettings(memoryStorage({ [SETTINGS_KEY]: JSON.stringify(old) }));
+    expect(s).toMatchObject({ prompt: 'boat', steps: 30, strength: 0.5, inpaintStrength: 1, scheduler: 'dpmpp-2m', seed: 5 });
+    expect(loadSettings(memoryStorage({ [SETTINGS_KEY]: JSON.stringify({ scheduler: 'euler' }) })).scheduler).toBe('euler');
+    // Saved again and reloaded, the new fields round-trip; strengths outside (0, 1] fall back.
+    const storage = memoryStorage();
+    saveSettings(storage, { ...s, scheduler: 'model', inpaintStrength: 0.85 });
+    expect(loadSettings(storage)).toMatchObject({ scheduler: 'model', inpaintStrength: 0.85, strength: 0.5 });
+    const bad = loadSettings(memoryStorage({ [SETTINGS_KEY]: JSON.stringify({ strength: 0, inpaintStrength: 1.5 }) }));
+    expect([bad.strength, bad.inpaintStrength]).toEqual([0.75, 1]);
+  });
+
+  it('says how many steps img2img runs, by the engine\'s rule ⌊steps·strength⌋, and why none would', () => {
+    expect(strengthHint(20, 0.75)).toEqual({ text: 'Runs 15 of the 20 steps.', problem: false });
+    expect(strengthHint(6, 0.75)).toEqual({ text: 'Runs 4 of the 6 steps.', problem: false });
+    expect(strengthHint(6, 1)).toEqual({ text: 'Runs all 6 steps.', problem: false });
+    const none = strengthHint(4, 0.2);
+    expect(none.problem).toBe(true);
+    expect(none.text).toMatch(/runs no denoising step.*at least 0\.25/);
   });
 });

@@ -1,0 +1,71 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { checkEngineOptions } from '../../main/web/checkEngineOptions';
+import { testModelDir } from '../fixtures/models';
+
+const root = process.cwd();
+const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'pentimento-web-script-'));
+// Nothing the script might write (caches, projects) lands in the user's folders.
+const env = { ...process.env, PENTIMENTO_USER_DATA: scratch, PENTIMENTO_PROVIDER: undefined };
+
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** `npm run web -- …args`, to its exit (it must exit by itself: these are startup errors). */
+function web(...args: string[]) {
+  const r = spawnSync(tsx, ['scripts/web.ts', ...args], { cwd: root, env, encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr.trim() };
+}
+
+describe('npm run web: options are checked before anything starts', () => {
+  it('refuses a model folder that does not exist: one line naming it, exit 2, no URL', () => {
+    const r = web('--model-dir', '/nonexistent');
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^npm run web: Model folder \/nonexistent does not exist\./);
+  });
+
+  it('refuses a folder that is not a model, an unknown provider and an empty --model-dir, each with exit 2', () => {
+    const notModel = web('--model-dir', path.join(root, 'tests'));
+    expect(notModel.status).toBe(2);
+    expect(notModel.stderr).toContain(path.join(root, 'tests', 'model_index.json'));
+    const provider = web('--provider', 'tpu');
+    expect(provider).toMatchObject({ status: 2, stdout: '' });
+    expect(provider.stderr).toBe('npm run web: Unknown execution provider "tpu"; use one of auto, cpu, cuda, dml, coreml.');
+    expect(web('--model-dir', '').status).toBe(2);
+    expect(web('--port', '70000').status).toBe(2);
+  });
+
+  it('accepts a complete model folder and a known provider', async () => {
+    await expect(checkEngineOptions({ modelDir: await testModelDir('tiny'), provider: 'cpu' })).resolves.toBeUndefined();
+    await expect(checkEngineOptions({})).resolves.toBeUndefined();
+  });
+
+  it('serves with a generated model folder: the URL on stdout, then a clean stop on SIGTERM', async () => {
+    const dir = await testModelDir('tiny');
+    const child = spawn(tsx, ['scripts/web.ts', '--model-dir', dir, '--provider', 'cpu', '--port', '0'], { cwd: root, env });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('\n')) resolve(out.split('\n')[0]);
+      });
+      child.on('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+    });
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43}$/);
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root">');
+    const code = await new Promise<number | null>((resolve) => {
+      child.on('exit', resolve);
+      child.kill('SIGTERM');
+    });
+    expect(code).toBe(0);
+  }, 180_000);
+});
