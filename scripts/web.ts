@@ -1,7 +1,8 @@
 /**
  * `npm run web [-- --port N] [--model-dir DIR] [--provider NAME]`: Pentimento in the browser.
  * Serves the built renderer and the engine on 127.0.0.1; the first stdout line is the URL to
- * open (it carries the access token). Builds the renderer first if it has not been built.
+ * open (it carries the access token). Builds the renderer first if it has not been built, or
+ * was built before its sources last changed.
  * Exit status 2: bad arguments — an unknown option, port or provider, or a --model-dir that is
  * not a complete model folder (checked before anything starts).
  */
@@ -14,6 +15,7 @@ import { LazyEngine } from '../main/electron/LazyEngine';
 import { isPentimentoError } from '../main/engine/errors';
 import { checkEngineOptions } from '../main/web/checkEngineOptions';
 import { defaultUserDataDir } from '../main/web/defaultUserDataDir';
+import { isBuildStale } from '../main/web/isBuildStale';
 import { startWebServer } from '../main/web/WebServer';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -44,8 +46,18 @@ try {
   process.exit(isPentimentoError(e) && e.code !== 'IO_ERROR' && e.code !== 'INTERNAL' ? 2 : 1);
 }
 
-if (!existsSync(path.join(rendererDir, 'index.html'))) {
-  console.error('Building the renderer (first run)…');
+// What the renderer bundle is built from: its own folder and what it imports from main/.
+const rendererSources = [
+  'renderer',
+  'main/contract',
+  'main/engine/errors.ts',
+  'main/engine/schedulers/img2imgStart.ts',
+  'electron.vite.config.ts',
+  'package-lock.json',
+].map((p) => path.join(root, p));
+const builtPage = path.join(rendererDir, 'index.html');
+if (isBuildStale(builtPage, rendererSources)) {
+  console.error(existsSync(builtPage) ? 'Rebuilding the renderer (its sources changed)…' : 'Building the renderer (first run)…');
   // Build output goes to stderr: stdout's first line is reserved for the URL.
   const build = spawnSync(process.execPath, [path.join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], {
     cwd: root,

@@ -761,14 +761,15 @@ export function App() {
     <AppShell header={{ height: 56 }} navbar={{ width: 340, breakpoint: 'sm' }} aside={{ width: 360, breakpoint: 'md' }} padding="md">
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
-          <Group gap="sm" wrap="nowrap">
-            <Title order={3} style={{ letterSpacing: -0.5 }}>
+          {/* On a narrow window the model's name gives way (its tooltip has it whole); the modes never do. */}
+          <Group gap="sm" wrap="nowrap" style={{ flex: 1, minWidth: 0, overflow: 'hidden' }}>
+            <Title order={3} style={{ letterSpacing: -0.5, flexShrink: 0 }} visibleFrom="lg">
               Pentimento
             </Title>
             <ModelBadge state={model} />
           </Group>
-          <SegmentedControl aria-label="Mode" value={mode} onChange={(v) => update({ mode: v as EditorMode })} data={MODES} />
-          <Group gap="xs" wrap="nowrap">
+          <SegmentedControl aria-label="Mode" value={mode} onChange={(v) => update({ mode: v as EditorMode })} data={MODES} style={{ flexShrink: 0 }} mx="sm" />
+          <Group gap="xs" wrap="nowrap" style={{ flexShrink: 0 }}>
             {saveLabel && (
               <Text size="xs" c={saveFailed ? 'red' : 'dimmed'} data-testid="save-state" aria-live="polite">
                 {saveLabel}

@@ -132,6 +132,7 @@ describe('startWebServer', () => {
       kind: 'img2img',
       prompt: 'a cat',
       steps: 3,
+      strength: 1, // every step runs (at the default 0.75, ⌊3 · 0.75⌋ = 2 would)
       seed: 7,
       image: { base64: source.toString('base64'), name: 'grey.png' },
     });

@@ -29,16 +29,16 @@ export function ModelBadge({ state }: { state: ModelState }) {
   }
   const model = state.info;
   return (
-    <Group gap="xs" wrap="nowrap">
-      <Tooltip label={`${model.dir} · ${model.provider}${model.inpaintingUnet ? ' · inpainting UNet' : ''}`}>
-        <Badge variant="light" tabIndex={0} aria-label={`Model: ${model.name}`} data-testid="model-name" tt="none">
+    <Group gap="xs" wrap="nowrap" style={{ minWidth: 0 }}>
+      <Tooltip label={`${model.name} — ${model.dir} · ${model.provider}${model.inpaintingUnet ? ' · inpainting UNet' : ''}`}>
+        <Badge variant="light" tabIndex={0} aria-label={`Model: ${model.name}`} data-testid="model-name" tt="none" miw={64} style={{ flexShrink: 1 }}>
           {model.name}
         </Badge>
       </Tooltip>
       {model.isTestModel && (
         <Tooltip label="Random weights: results are noise-like patterns, useful only to try the editor. Install a real model to make pictures." multiline w={300}>
           {/* Dark text: white on Mantine's filled orange is 3.6:1, below AA. */}
-          <Badge color="orange.5" c="dark.9" variant="filled" tabIndex={0} data-testid="test-model">
+          <Badge color="orange.5" c="dark.9" variant="filled" tabIndex={0} data-testid="test-model" style={{ flexShrink: 0 }}>
             random-weight test model
           </Badge>
         </Tooltip>
