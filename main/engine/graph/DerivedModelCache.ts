@@ -16,7 +16,7 @@ import { loadModel, saveModel, type LoadedModel } from './ModelIO';
 import type { ModelProto } from './onnx';
 
 /** Bump when the graph toolkit (autodiff, surgery passes) changes what a derivation produces. */
-export const GRAPH_TOOLKIT_VERSION = 4;
+export const GRAPH_TOOLKIT_VERSION = 5;
 
 export interface DerivedModelRecipe {
   /** What the derivation is, e.g. `guided-loss-vjp`. */

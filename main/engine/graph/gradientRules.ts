@@ -120,8 +120,6 @@ function convGradX(c: GradContext): string {
   const x = c.x(0);
   const r = geo.sp + 2;
   const spatialAxes = range(2, r);
-  const asConv = convGradXAsConv(c, geo);
-  if (asConv) return asConv;
   const outputPadding = exactOutputPadding(c, geo);
   if (outputPadding) {
     const dx = e.op('ConvTranspose', [c.g(), c.x(1)], {
@@ -146,39 +144,6 @@ function convGradX(c: GradContext): string {
   const missing = e.sub(e.dims(x, 2, r), e.dims(cut, 2, r));
   const pads = e.concatInts([e.ints(Array(r + 2).fill(0)), missing]);
   return e.op('Pad', [cut, pads]);
-}
-
-/**
- * A stride-1 Conv's input gradient as a Conv: dx = g ⋆ W′ with W′[c, m, κ] = W[m, c, k − 1 − κ]
- * (channels swapped within each group, kernel flipped) and pads d·(k − 1) − p per side, which
- * gives x's extent exactly. It computes what ConvTranspose does, but onnxruntime's CPU provider
- * runs Conv in its blocked NCHWc layout, while its ConvTranspose goes through an im2col buffer
- * k² times the input's size; when W is a weight, W′ is folded once when the session opens.
- * Undefined where the padding would be negative or W's shape is unknown.
- */
-function convGradXAsConv(c: GradContext, geo: ConvGeometry): string | undefined {
-  const e = c.e;
-  const w = c.info.shape(c.x(1));
-  if (geo.strides.some((s) => s !== 1) || !w || w.some((d) => typeof d !== 'number')) return undefined;
-  const [m, cg] = w as number[];
-  const G = geo.group;
-  const pads = [...geo.pads.keys()].map((i) => geo.dilations[i % geo.sp] * (geo.kernel[i % geo.sp] - 1) - geo.pads[i]);
-  if (pads.some((p) => p < 0) || m % G !== 0) return undefined;
-  const spatial = range(2, geo.sp + 2);
-  let wt: string;
-  if (G === 1) wt = e.transpose(c.x(1), [1, 0, ...spatial]);
-  else {
-    const w5 = e.reshape(c.x(1), e.ints([G, m / G, cg, ...geo.kernel]));
-    wt = e.reshape(e.transpose(w5, [0, 2, 1, ...range(3, geo.sp + 3)]), e.ints([G * cg, m / G, ...geo.kernel]));
-  }
-  const flipAxes = spatial.filter((a) => geo.kernel[a - 2] > 1);
-  if (flipAxes.length) {
-    const k = flipAxes.map((a) => geo.kernel[a - 2]);
-    wt = e.op('Slice', [wt, e.ints(k.map((n) => n - 1)), e.ints(k.map((n) => -n - 1)), e.ints(flipAxes), e.ints(k.map(() => -1))]);
-  }
-  const dx = e.op('Conv', [c.g(), wt], { kernel_shape: geo.kernel, dilations: geo.dilations, group: G, pads });
-  c.info.types.set(dx, { elemType: e.elemType(c.x(0)), shape: [...c.info.shape(c.x(0))!] });
-  return dx;
 }
 
 /**
@@ -574,6 +539,7 @@ export const gradientRules: Record<string, GradientRule> = {
       (c) => {
         const e = c.e;
         const { a2, b2, g2, aVector } = matmulOperands(c);
+        if (e.rank(b2) === 2 && !aVector) return linearGradX(e, g2, b2, a2);
         const da = e.reduceToShape(e.op('MatMul', [g2, e.transposeLast2(b2)]), a2);
         return aVector ? e.squeeze(da, [0]) : da;
       },
@@ -778,6 +744,22 @@ function softmaxAxis(c: GradContext): number {
   const axis = normAxis(attrInt(c.node, 'axis', 1), r);
   if (axis !== r - 1) throw unsupported(c, `opset ${c.e.opset} softmax over the flattened axes ${axis}..${r - 1}`);
   return axis;
+}
+
+/**
+ * dA = G·Wᵀ for a matrix W (a linear layer's weight) as one Gemm with transB over G's rows
+ * flattened: onnxruntime packs the weight for it once, transposing on the way, where
+ * MatMul(G, Transpose(W)) makes it fold a transposed copy of every weight first — seconds
+ * more to open the full UNet's VJP and a second copy of its linear weights in memory.
+ */
+function linearGradX(e: GradEmitter, g: string, w: string, a: string): string {
+  const r = e.rank(g);
+  const rows = r === 2 ? g : e.reshape(g, e.concatInts([e.ints([-1]), e.dim(g, r - 1)]));
+  const da = e.op('Gemm', [rows, w], { transB: 1 });
+  if (r === 2) return da;
+  const out = e.reshape(da, e.shapeOf(a));
+  e.info.types.set(out, { elemType: e.elemType(a), shape: [...e.shape(a)!] });
+  return out;
 }
 
 /** MatMul operands with 1-D ones promoted to matrices (numpy rules) and g reshaped to match. */

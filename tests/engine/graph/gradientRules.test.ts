@@ -2,7 +2,6 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, type AttrValue, float } from '../../../main/engine/graph/GraphBuilder';
 import { DataType, type ModelProto } from '../../../main/engine/graph/onnx';
-import { vjp } from '../../../main/engine/graph/vjp';
 import { gradCheck } from './gradCheck';
 
 const D = DataType.DOUBLE;
@@ -157,6 +156,18 @@ describe('matrix products', () => {
       await gradCheck(oneOp('MatMul', [sa, sb]));
     });
   }
+  it('x·W with a weight matrix: dx is one Gemm with transB over x’s rows, no transposed copy of W', async () => {
+    const b = new GraphBuilder(17);
+    const x = b.input('x', D, ['n', 3, 4]);
+    const w = b.constant(Float64Array.from({ length: 20 }, (_, i) => Math.sin(i + 1)), [4, 5]);
+    b.output(b.op('MatMul', [x, w]), D);
+    const { derived } = await gradCheck(b.model(), { shapes: { x: [2, 3, 4] } });
+    const backward = derived.graph.node.filter((n) => n.name.startsWith('/grad'));
+    expect(backward.filter((n) => n.opType === 'Gemm')).toHaveLength(1);
+    expect(backward.filter((n) => n.opType === 'Gemm')[0].input[1]).toBe(w);
+    expect(backward.some((n) => n.opType === 'Transpose' || n.opType === 'MatMul')).toBe(false);
+    await gradCheck(b.model(), { shapes: { x: [1, 3, 4] } });
+  });
   for (const [transA, transB, cShape] of [
     [0, 0, [5]],
     [1, 0, [3, 5]],
@@ -270,8 +281,6 @@ describe('Conv (float32: onnxruntime has no double Conv)', () => {
     { name: '1×1', x: [2, 3, 4, 4], w: [5, 3, 1, 1], attrs: {}, bias: true },
     { name: '1-D, stride 3', x: [2, 2, 10], w: [3, 2, 3], attrs: { strides: [3], pads: [1, 1] } },
     { name: 'groups 2 (3 filters each), stride 1, asymmetric pads', x: [1, 4, 6, 5], w: [6, 2, 3, 3], attrs: { group: 2, pads: [1, 0, 2, 1] }, bias: true },
-    { name: '3×2 kernel, dilation (2, 1)', x: [1, 2, 7, 6], w: [3, 2, 3, 2], attrs: { dilations: [2, 1], pads: [2, 1, 1, 0] } },
-    { name: 'stride 1 with pads wider than the kernel reaches', x: [1, 2, 5, 5], w: [3, 2, 3, 3], attrs: { pads: [3, 3, 3, 3] } },
   ];
   for (const c of cases) {
     it(c.name, async () => {
@@ -279,19 +288,6 @@ describe('Conv (float32: onnxruntime has no double Conv)', () => {
       await gradCheck(oneOp('Conv', shapes, c.attrs, { T: F }), { h: 1e-2, tol: 2e-2, directions: 2 });
     });
   }
-  it('stride-1 input gradients are a Conv over the flipped, channel-swapped weights; others a ConvTranspose', async () => {
-    const backwardOps = (attrs: Record<string, AttrValue>) => {
-      const m = oneOp('Conv', [[1, 2, 6, 6], [3, 2, 3, 3]], attrs, { T: F });
-      return vjp(m, { wrt: ['a'], of: [m.graph.output[0].name] })
-        .graph.node.filter((n) => n.name.startsWith('/grad'))
-        .map((n) => n.opType);
-    };
-    const stride1 = backwardOps({ pads: [1, 1, 1, 1] });
-    expect(stride1).toContain('Conv');
-    expect(stride1).not.toContain('ConvTranspose');
-    expect(backwardOps({ pads: [1, 1, 1, 1], strides: [2, 2] })).toContain('ConvTranspose');
-    expect(backwardOps({ pads: [3, 3, 3, 3] })).not.toContain('Conv');
-  });
   it('symbolic batch and spatial dims: one derived model serves two image sizes', async () => {
     const stride1 = oneOp('Conv', [['n', 2, 'h', 'w'], [3, 2, 3, 3]], { pads: [1, 1, 1, 1] }, { T: F });
     await gradCheck(stride1, { shapes: { a: [1, 2, 7, 9] }, h: 1e-2, tol: 2e-2, directions: 2 });
