@@ -199,24 +199,26 @@ export function App() {
 
   // ---- projects -------------------------------------------------------------------------------
 
+  /**
+   * Bumped by every request to show a project: only the newest may show its project, so a
+   * slower, older open (the start-up reopen decoding its mask, say) cannot replace it later.
+   */
+  const openTicket = useRef(0);
+
   const showProject = useCallback(
-    async (state: ProjectState) => {
+    async (state: ProjectState, ticket: number): Promise<boolean> => {
       const { project: p } = state;
+      if (ticket !== openTicket.current) return false;
       const mask = state.mask ? await maskFromPng(state.mask.pngBase64, p.width, p.height) : new MaskRaster(p.width, p.height);
+      if (ticket !== openTicket.current) return false;
       const s = settingsRef.current;
       const c = new CanvasController(mask, { radius: s.brushSize / 2, hardness: s.hardness, mode: 'brush' });
       const saved = state.history?.hiddenResultIds;
       hidden.current = new Set(Array.isArray(saved) ? saved.filter((v): v is string => typeof v === 'string') : []);
       history.clear();
       const items = state.results.map((r, i) => toItem(r, i + 1));
-      setPhoto((old) => {
-        if (old) URL.revokeObjectURL(old.url);
-        return { name: p.name, pngBase64: state.photo.pngBase64, url: pngUrl(state.photo.pngBase64), width: p.width, height: p.height };
-      });
-      setResults((old) => {
-        for (const r of old) URL.revokeObjectURL(r.url);
-        return items;
-      });
+      setPhoto({ name: p.name, pngBase64: state.photo.pngBase64, url: pngUrl(state.photo.pngBase64), width: p.width, height: p.height });
+      setResults(items);
       setSelectedId([...items].reverse().find((r) => !hidden.current.has(r.id))?.id ?? null);
       setView('mask');
       setProject(p);
@@ -225,18 +227,18 @@ export function App() {
       controllerRef.current = c;
       bump();
       window.localStorage.setItem(LAST_PROJECT_KEY, p.id);
+      return true;
     },
     [history],
   );
 
   const openProject = useCallback(
-    async (projectId: string, opts: { unlessOpen?: boolean } = {}) => {
+    async (projectId: string, opts: { atStartup?: boolean } = {}) => {
+      // The start-up reopen yields to any photo or project the user has opened, or is opening.
+      if (opts.atStartup && (openTicket.current > 0 || projectRef.current)) return;
+      const ticket = ++openTicket.current;
       try {
-        const state = await engineApi.openProject({ projectId });
-        // The start-up reopen yields to a photo the user opened meanwhile.
-        if (opts.unlessOpen && projectRef.current) return;
-        await showProject(state);
-        setError(null);
+        if (await showProject(await engineApi.openProject({ projectId }), ticket)) setError(null);
       } catch (e) {
         fail(e);
       }
@@ -246,8 +248,10 @@ export function App() {
 
   const openImage = useCallback(
     async (base64: string, name: string) => {
+      const ticket = ++openTicket.current;
       try {
-        await showProject(await engineApi.createProject({ image: { base64, name } }));
+        // A project opened after this one started stays shown (this photo is saved as a project all the same).
+        if (!(await showProject(await engineApi.createProject({ image: { base64, name } }), ticket))) return;
         // A photo is for Edit photo, or for Structure, which takes its condition from it.
         if (settingsRef.current.mode !== 'edit' && settingsRef.current.mode !== 'structure') update({ mode: 'edit' });
         setError(null);
@@ -282,7 +286,7 @@ export function App() {
     engineApi.listProjects().then((list) => {
       if (cancelled || list.length === 0 || projectRef.current) return;
       const last = window.localStorage.getItem(LAST_PROJECT_KEY);
-      void openProject(list.find((p) => p.id === last)?.id ?? list[0].id, { unlessOpen: true });
+      void openProject(list.find((p) => p.id === last)?.id ?? list[0].id, { atStartup: true });
     }, fail);
     return () => {
       cancelled = true;
@@ -592,14 +596,12 @@ export function App() {
       return;
     }
     let stale = false;
-    let url: string | undefined;
     setConditionPreview({ status: 'loading' });
     const timer = setTimeout(() => {
       engineApi.extractCondition({ type: settings.conditionType, image: { base64: photo.pngBase64, name: photo.name } }).then(
         (preview) => {
           if (stale) return;
-          url = pngUrl(preview.image.pngBase64);
-          setConditionPreview({ status: 'ready', url, width: preview.image.width, height: preview.image.height, testAnnotator: preview.testAnnotator });
+          setConditionPreview({ status: 'ready', url: pngUrl(preview.image.pngBase64), width: preview.image.width, height: preview.image.height, testAnnotator: preview.testAnnotator });
         },
         (e: unknown) => !stale && setConditionPreview({ status: 'error', error: asErrorData(e) }),
       );
@@ -607,9 +609,20 @@ export function App() {
     return () => {
       stale = true;
       clearTimeout(timer);
-      if (url) URL.revokeObjectURL(url);
     };
   }, [mode, photo, settings.conditionType]);
+
+  // Object URLs are revoked once a committed render no longer shows them: revoked earlier (when
+  // the state holding one is replaced), an <img> still loading it fails with
+  // net::ERR_FILE_NOT_FOUND. Set-up only, so StrictMode's extra effect run revokes nothing.
+  const shownUrls = useRef(new Set<string>());
+  useEffect(() => {
+    const now = new Set(results.map((r) => r.url));
+    if (photo) now.add(photo.url);
+    if (conditionPreview.status === 'ready') now.add(conditionPreview.url);
+    for (const url of shownUrls.current) if (!now.has(url)) URL.revokeObjectURL(url);
+    shownUrls.current = now;
+  }, [photo, results, conditionPreview]);
 
   const cancelJob = useCallback(
     async (job: QueuedJob) => {

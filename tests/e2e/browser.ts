@@ -75,3 +75,19 @@ export function maskAlphaAt(page: Page, x: number, y: number): Promise<number> {
     [x, y] as const,
   );
 }
+
+/**
+ * After a test: a screenshot of every page it left open when it failed (test-artifacts/failed-…),
+ * then those pages are closed, so a failure shows what the page looked like and leaves nothing
+ * running into the next test.
+ */
+export async function closeLeftPages(browser: Browser | undefined, testName: string, failed: boolean): Promise<void> {
+  const slug = testName.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+  let n = 0;
+  for (const context of browser?.contexts() ?? []) {
+    for (const page of context.pages()) {
+      if (failed) await screenshot(page, `failed-${slug}-${++n}.png`).catch(() => undefined);
+      await page.close().catch(() => undefined);
+    }
+  }
+}

@@ -95,3 +95,18 @@ const AUDIT = `(() => {
 export function lowContrastTexts(page: Page): Promise<LowContrast[]> {
   return page.evaluate(AUDIT) as Promise<LowContrast[]>;
 }
+
+/**
+ * Resolves once no finite CSS transition or animation is running (a menu fading out, a panel
+ * sliding in): colours mid-transition are not the ones that stay. Endless ones (a spinner, a
+ * running job's striped bar) are not waited for.
+ */
+export async function animationsSettled(page: Page, timeoutMs = 8_000): Promise<void> {
+  // page.evaluate of a string, polled here: waitForFunction evaluates its predicate with eval, which the app's CSP forbids.
+  const running = `document.getAnimations().filter((a) => a.playState === 'running' && a.effect !== null && a.effect.getComputedTiming().endTime !== Infinity).length`;
+  const deadline = Date.now() + timeoutMs;
+  while ((await page.evaluate<number>(running)) > 0) {
+    if (Date.now() > deadline) throw new Error(`Transitions still running after ${timeoutMs} ms.`);
+    await page.waitForTimeout(50); // the polling interval
+  }
+}

@@ -2,12 +2,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EngineService } from '../../main/engine/service/EngineService';
 import { startWebServer, type WebServer } from '../../main/web/WebServer';
 import { generateControlNet } from '../../models/controlnet/generateControlNet';
 import { testModelDir } from '../fixtures/models';
-import { buildRenderer, CHROMIUM, hasChromium, launchChromium, openPage, screenshot, strokeAcross } from './browser';
+import { buildRenderer, closeLeftPages, CHROMIUM, hasChromium, launchChromium, openPage, screenshot, strokeAcross } from './browser';
 
 const CHELSEA = path.resolve(process.cwd(), 'tests/fixtures/photos/chelsea.png'); // 451×300
 
@@ -25,6 +25,8 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, real engine, tin
   let browser: Browser;
 
   beforeAll(async () => {
+    // expect.poll waits as long as a locator does (openPage): other work may load this machine.
+    vi.setConfig({ expect: { poll: { timeout: 20_000, interval: 100 } } });
     outDir = mkdtempSync(path.join(os.tmpdir(), 'pentimento-e2e-real-'));
     userDataDir = mkdtempSync(path.join(os.tmpdir(), 'pentimento-e2e-real-data-'));
     // An installed ControlNet for Structure mode: random weights of the tiny model's preset.
@@ -40,7 +42,10 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, real engine, tin
     await server?.close();
     await engine?.dispose();
     for (const dir of [outDir, userDataDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+    vi.resetConfig();
   });
+
+  afterEach(async ({ task }) => closeLeftPages(browser, task.name, task.result?.state === 'fail'));
 
   it('inpaints chelsea in two steps and keeps the result in the project across a reload', async () => {
     const { page, problems } = await openPage(browser, server.url, 20_000);
@@ -60,7 +65,7 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, real engine, tin
     const result = page.getByAltText(/^Result/).first();
     await result.waitFor({ timeout: 60_000 });
     expect(await result.getAttribute('alt')).toBe('Result 1 (seed 7, 2 steps)');
-    expect(await page.getByTestId('job').first().getAttribute('data-status')).toBe('done');
+    await expect.poll(() => page.getByTestId('job').first().getAttribute('data-status')).toBe('done');
     await screenshot(page, 'e2e-real-engine.png');
 
     const projects = readdirSync(path.join(userDataDir, 'projects')).filter((n) => n.startsWith('p-'));

@@ -83,15 +83,39 @@ export class FakeEngine implements EngineHandler {
   private readonly inversionsById = new Map<string, { image: string; request: InvertEditRequest }>();
   readonly projects: ProjectRequests;
   private readonly listeners = new Set<(event: EngineEventName, payload: unknown) => void>();
-  private readonly cancelled = new Set<string>();
+  /** Job ids a cancel was asked for. */
+  readonly cancelled = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
   private nextJob = 1;
+  /** While set, a running job waits after each step's progress; resume() resolves it. */
+  private hold: { until: Promise<void>; release: () => void } | undefined;
 
   constructor(
     private readonly stepMs = 20,
     userDataDir = mkdtempSync(path.join(os.tmpdir(), 'pentimento-fake-engine-')),
   ) {
     this.projects = new ProjectRequests(userDataDir);
+  }
+
+  /**
+   * Holds every running job at the step it has reached (after that step's progress event) until
+   * resume(), so a test can look at a job mid-run however slowly the machine runs the browser.
+   */
+  pause(): void {
+    if (this.hold) return;
+    let release!: () => void;
+    const until = new Promise<void>((r) => (release = r));
+    this.hold = { until, release };
+  }
+
+  resume(): void {
+    this.hold?.release();
+    this.hold = undefined;
+  }
+
+  /** A step's progress is out: wait while paused (a cancel meanwhile is seen at the next step). */
+  private async held(): Promise<void> {
+    while (this.hold) await this.hold.until;
   }
 
   async handle<K extends EngineRequestName>(method: K, params: RequestParams<K>): Promise<RequestResult<K>> {
@@ -176,6 +200,7 @@ export class FakeEngine implements EngineHandler {
       if (this.cancelled.has(jobId)) throw new PentimentoError('CANCELLED', 'The job was cancelled.');
       const preview = { pngBase64: await solidPng(8, 8, Math.round((255 * step) / totalSteps)), width: 8, height: 8 };
       this.emit('progress', { jobId, step, totalSteps, preview });
+      await this.held();
     }
     // A visible "edit": the source photo with its hues turned by the seed, else a solid colour.
     const pngBase64 = request.image
@@ -262,6 +287,7 @@ export class FakeEngine implements EngineHandler {
       await new Promise((r) => setTimeout(r, this.stepMs));
       if (this.cancelled.has(jobId)) throw new PentimentoError('CANCELLED', 'The job was cancelled.');
       this.emit('progress', { jobId, step, totalSteps, stage, preview: { pngBase64: await solidPng(8, 8, (40 * step) % 256), width: 8, height: 8 } });
+      await this.held();
     }
   }
 
