@@ -44,7 +44,9 @@ export class UNetLossGradient {
       },
       onProgress,
     );
-    const session = await model.runtime.createSession(derived.file);
+    // A gradient model keeps every forward activation alive; without onnxruntime's memory pattern
+    // its peak at 512² drops from 17.4 to 12.3 GiB (full SD1.5 UNet) for 5–10% more time per run.
+    const session = await model.runtime.createSession(derived.file, { memoryPattern: false });
     return new UNetLossGradient(session, model, derived.built);
   }
 
