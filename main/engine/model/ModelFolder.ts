@@ -134,8 +134,10 @@ function weightFilesOf(model: ModelProto, dir: string): string[] {
 /**
  * A fast identity for the folder's contents: sha256 over model_index.json, each part's .onnx
  * bytes (the graph; small when the weights are external), and each external weight file's
- * name, size and modification time in whole seconds (hashing gigabytes of weights would take minutes). Copying
- * a folder keeps graphs but may change mtimes, so a copy can hash differently — never the reverse.
+ * name, size and WEIGHT_SAMPLES evenly spaced samples of its bytes (first and last included;
+ * hashing gigabytes of weights would take minutes). Only content enters it, never file times, so
+ * the same model hashes the same on every machine and after a copy — which output PNGs rely on
+ * to be byte-identical across machines.
  */
 export function contentHash(dir: string, parts: readonly ModelPart[]): string {
   const h = createHash('sha256');
@@ -144,11 +146,33 @@ export function contentHash(dir: string, parts: readonly ModelPart[]): string {
     h.update(`\0${part.name}\0`);
     hashFile(h, part.file);
     for (const w of part.weightFiles) {
-      const st = fs.statSync(w);
-      h.update(`\0${path.relative(dir, w)}\0${st.size}\0${Math.floor(st.mtimeMs / 1000)}`);
+      h.update(`\0${path.relative(dir, w).split(path.sep).join('/')}\0`);
+      hashSamples(h, w);
     }
   }
   return h.digest('hex').slice(0, 16);
+}
+
+const WEIGHT_SAMPLES = 64;
+const SAMPLE_BYTES = 16 * 1024;
+
+/** Feeds a file's size and WEIGHT_SAMPLES slices of SAMPLE_BYTES, evenly spaced from its start to its end. */
+function hashSamples(h: Hash, file: string): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    h.update(`${size}\0`);
+    const buf = Buffer.allocUnsafe(SAMPLE_BYTES);
+    const last = Math.max(0, size - SAMPLE_BYTES);
+    for (let i = 0; i < WEIGHT_SAMPLES; i++) {
+      const offset = Math.floor((last * i) / (WEIGHT_SAMPLES - 1));
+      const n = fs.readSync(fd, buf, 0, SAMPLE_BYTES, offset);
+      h.update(buf.subarray(0, n));
+      if (last === 0) break;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Feeds a file to the hash in chunks: inline-weight graphs can be gigabytes. */

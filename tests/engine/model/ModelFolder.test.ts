@@ -47,21 +47,29 @@ describe('openModelFolder', () => {
     expect(inpaint.unetInChannels).toBe(9);
   });
 
-  it('hashes contents: equal for a copy with the same weights, different when a graph changes', () => {
+  it('hashes contents only: a copy with other file times hashes equal; a changed graph or weight byte does not', () => {
     const a = copyOfTiny('hash-a');
-    // Same mtimes as the source, so the copy is the same content by the documented rule.
+    // Other modification times (a copy on another machine): the hash must not move.
+    const later = new Date(Date.now() + 86_400_000);
     for (const part of ['text_encoder', 'unet', 'vae_encoder', 'vae_decoder']) {
-      for (const file of fs.readdirSync(path.join(tiny, part))) {
-        const st = fs.statSync(path.join(tiny, part, file));
-        fs.utimesSync(path.join(a, part, file), st.atime, st.mtime);
-      }
+      for (const file of fs.readdirSync(path.join(a, part))) fs.utimesSync(path.join(a, part, file), later, later);
     }
-    expect(openModelFolder(a).hash).toBe(openModelFolder(tiny).hash);
+    const source = openModelFolder(tiny).hash;
+    expect(openModelFolder(a).hash).toBe(source);
+
     const onnx = path.join(a, 'vae_decoder', 'model.onnx');
     const bytes = fs.readFileSync(onnx);
     bytes[bytes.length - 1] ^= 1;
     fs.writeFileSync(onnx, bytes);
-    expect(openModelFolder(a).hash).not.toBe(openModelFolder(tiny).hash);
+    expect(openModelFolder(a).hash).not.toBe(source);
+
+    // A weight byte in the last sample (the file's last byte), external data of the UNet.
+    const b = copyOfTiny('hash-b');
+    const data = path.join(b, 'unet', 'model.onnx_data');
+    const w = fs.readFileSync(data);
+    w[w.length - 1] ^= 0x40;
+    fs.writeFileSync(data, w);
+    expect(openModelFolder(b).hash).not.toBe(source);
   });
 
   it('a missing UNet graph is MODEL_MISSING naming unet/model.onnx', () => {
