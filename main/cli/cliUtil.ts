@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { PentimentoError, badArgument, type ErrorCode } from '../engine/errors';
 
-/** Exit status for input the user can fix: a bad flag, a missing file, a broken model folder. */
+/** Exit status for input the user can fix: a bad flag, a missing file, a broken model folder, an unusable forced provider. */
 export const EXIT_BAD_INPUT = 2;
 /** Exit status for anything else (a bug, out of memory). */
 export const EXIT_FAILURE = 1;
@@ -14,6 +14,8 @@ const BAD_INPUT_CODES: ReadonlySet<ErrorCode> = new Set([
   'BAD_MODEL',
   'MODEL_MISSING',
   'IO_ERROR',
+  // A forced provider that cannot start: the user picks another (--provider cpu or auto).
+  'PROVIDER_UNAVAILABLE',
 ]);
 
 type CliOptions = NonNullable<ParseArgsConfig['options']>;

@@ -61,8 +61,9 @@ its generation parameters.
   --provider NAME     auto | cpu | cuda | dml | coreml (default auto, or $PENTIMENTO_PROVIDER)
   --out PATH          output PNG (a .png name; never the input photo); default
                       <image folder>/<image name>-edited.png (--txt2img: ./txt2img-<seed>.png)
-  --json              print one JSON object (output, size, seed, steps, stepsRun, provider, model,
-                      timings, metrics) as the last line of stdout
+  --json              print one JSON object (output, width, height, seed, steps, stepsRun, provider,
+                      providerFallback (why auto skipped a GPU provider), model, timings, metrics)
+                      as the last line of stdout
 
 Relative paths are relative to the folder you run the command in. Prompts over 75 CLIP tokens
 are cut there (a warning says so). The PNG's parameters give its own size; the size the model
@@ -362,6 +363,7 @@ async function main(): Promise<void> {
       height: result.height,
       seed: result.parameters.seed,
       provider: model.runtime.provider,
+      ...(model.runtime.fallbackReasons.length ? { providerFallback: model.runtime.fallbackReasons } : {}),
       model: { name: model.folder.name, hash: model.folder.hash, testModel: model.folder.isTestModel, dir: model.folder.dir },
       steps: result.parameters.steps,
       stepsRun: result.stepsRun,
@@ -508,6 +510,7 @@ async function editByInversion(values: InversionFlags): Promise<void> {
       eta: result.parameters.extra?.eta,
       inversionId: result.inversion.key,
       provider: model.runtime.provider,
+      ...(model.runtime.fallbackReasons.length ? { providerFallback: model.runtime.fallbackReasons } : {}),
       model: { name: model.folder.name, hash: model.folder.hash, testModel: model.folder.isTestModel, dir: model.folder.dir },
       steps: settings.steps,
       stepsRun: result.stepsRun,

@@ -138,6 +138,30 @@ describe('npm run edit: what a fresh-clone user ran into', () => {
     expect(fs.readdirSync(tmp).filter((f) => f === 'o.png' || f === 'o.jpg' || f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('a forced provider that cannot start is one line on stderr (no onnxruntime log) and exit 2, by flag or PENTIMENTO_PROVIDER', async () => {
+    // Linux without the CUDA provider library (onnxruntime-node's default install) is what a new
+    // user has: forcing cuda there printed onnxruntime's multi-line native error first, exit 1.
+    const cudaLib = path.join(ROOT, 'node_modules/onnxruntime-node/bin/napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');
+    const forced = process.platform === 'linux' && !fs.existsSync(cudaLib) ? 'cuda' : process.platform === 'darwin' ? 'dml' : 'coreml';
+    const args = ['--txt2img', '--prompt', 'x', '--width', '64', '--height', '64', '--steps', '2', '--model', tiny, '--out', path.join(tmp, 'forced.png')];
+    const [byFlag, byEnv] = await Promise.all([
+      edit([...args, '--provider', forced]),
+      runCliScript('main/cli/edit.ts', args, { env: { PENTIMENTO_PROVIDER: forced } }),
+    ]);
+    for (const r of [byFlag, byEnv]) {
+      expect(r.stderr, r.stderr).not.toMatch(/onnxruntime:|\x1b\[/);
+      expectOneLineError(r, new RegExp(`^edit: The ${forced} execution provider is not usable here \\(.+\\)\\. Use --provider cpu or auto\\.$`));
+    }
+    if (forced === 'cuda') {
+      expect(byFlag.stderr).toContain('libonnxruntime_providers_cuda.so is not installed; run npm run setup:cuda');
+      // Picked automatically, the same machine falls back to the CPU and --json says why.
+      const auto = await edit([...args.slice(0, -1), path.join(tmp, 'auto.png'), '--provider', 'auto', '--json']);
+      expect(auto.code, auto.stderr).toBe(0);
+      expect(lastJson(auto.stdout)).toMatchObject({ provider: 'cpu', providerFallback: [expect.stringMatching(/^cuda: .*libonnxruntime_providers_cuda\.so/)] });
+    }
+    expect(fs.existsSync(path.join(tmp, 'forced.png'))).toBe(false);
+  });
+
   it('--help points at the README, not a file the repository lacks', async () => {
     const r = await edit(['--help']);
     expect(r.code).toBe(0);

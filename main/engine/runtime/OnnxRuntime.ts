@@ -64,9 +64,13 @@ export interface OutputTensor {
   dims: number[];
 }
 
-// onnxruntime's warnings (unused initialisers, fallbacks it handles itself) are not the user's
-// concern, and the CLI keeps stderr for one-line errors; errors still come back as exceptions.
-ort.env.logLevel = 'error';
+// onnxruntime's native log goes straight to stderr in colour: its warnings (unused initialisers,
+// fallbacks it handles itself) are not the user's concern, and a provider that cannot start logs
+// a multi-line error from the process-wide logger before the exception comes back. That logger's
+// level is fixed when the first session is created (onnxruntime-node's initOrtOnce), so a
+// session's logSeverityLevel cannot quiet it; only fatal messages get through. Every error still
+// comes back as an exception, whose text the engine keeps; PENTIMENTO_DEBUG=1 shows the log.
+ort.env.logLevel = process.env.PENTIMENTO_DEBUG ? 'warning' : 'fatal';
 
 const FLOAT_TYPES = new Set(['float32', 'float16', 'float64']);
 const INT_TYPES = new Set(['int32', 'int64', 'int8', 'uint8', 'int16', 'uint16', 'uint32', 'uint64']);
@@ -110,6 +114,13 @@ function errorText(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
 }
 
+function providerUnavailable(provider: ProviderName, reason: string): PentimentoError {
+  return new PentimentoError('PROVIDER_UNAVAILABLE', `The ${provider} execution provider is not usable here (${reason}). Use --provider cpu or auto.`, {
+    provider,
+    reason,
+  });
+}
+
 /** Maps onnxruntime's raw error text onto the engine's error codes. */
 function translateError(e: unknown, file: string, during: string): PentimentoError {
   if (e instanceof PentimentoError) return e;
@@ -137,6 +148,8 @@ export class OnnxRuntime {
   private readonly requested: ProviderName | 'auto';
   private candidates: ProviderName[];
   private chosen: ProviderName | undefined;
+  /** Why the requested provider cannot start, known before trying (a forced CUDA without its library). */
+  private unavailable: string | undefined;
   /** Why a preferred provider was passed over (empty when the first choice worked). */
   readonly fallbackReasons: string[] = [];
   private readonly sessions = new Set<ModelSession>();
@@ -147,7 +160,11 @@ export class OnnxRuntime {
   constructor(private readonly options: RuntimeOptions = {}) {
     this.requested = normaliseProvider(options.provider ?? process.env.PENTIMENTO_PROVIDER ?? 'auto');
     this.candidates = this.requested === 'auto' ? autoProviders(process.platform) : [this.requested];
-    if (this.requested === 'auto' && this.candidates[0] === 'cuda' && !cudaLibraryPresent()) {
+    if (this.candidates[0] === 'cuda' && process.platform === 'linux' && !cudaLibraryPresent()) {
+      if (this.requested === 'cuda') {
+        this.unavailable = 'its library libonnxruntime_providers_cuda.so is not installed; run npm run setup:cuda';
+        return;
+      }
       this.candidates = this.candidates.slice(1);
       this.fallbackReasons.push('cuda: the CUDA provider library (libonnxruntime_providers_cuda.so) is not installed');
     }
@@ -181,6 +198,7 @@ export class OnnxRuntime {
    */
   async createSession(file: string, tuning: SessionTuning = {}): Promise<ModelSession> {
     if (!fs.existsSync(file)) throw new PentimentoError('MODEL_MISSING', `${file}: file not found.`, { file });
+    if (this.unavailable) throw providerUnavailable(this.provider, this.unavailable);
     for (;;) {
       const provider = this.chosen ?? this.candidates[0];
       let session: ort.InferenceSession;
@@ -190,11 +208,7 @@ export class OnnxRuntime {
         const text = errorText(e);
         const providerFault = provider !== 'cpu' && /provider|backend|shared library|cuda|dml|coreml|adapter/i.test(text);
         if (providerFault && this.requested !== 'auto') {
-          throw new PentimentoError(
-            'PROVIDER_UNAVAILABLE',
-            `The ${provider} execution provider is not usable here (${text}). Use --provider cpu or auto.`,
-            { provider },
-          );
+          throw providerUnavailable(provider, text);
         }
         if (providerFault && !this.chosen) {
           this.fallbackReasons.push(`${provider}: ${text}`);
