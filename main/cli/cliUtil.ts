@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { PentimentoError, badArgument, type ErrorCode } from '../engine/errors';
@@ -33,6 +34,16 @@ export function userCwd(): string {
 /** A path from the command line, absolute, relative to the user's folder (see userCwd). */
 export function resolveUserPath(p: string): string {
   return path.resolve(userCwd(), p);
+}
+
+/**
+ * `~` or `~/…` at the start of a path, as the shell expands it: for paths inside one argument
+ * (`--control cn,image=~/photo.png`), which the shell leaves alone after the first character.
+ */
+export function expandHome(p: string): string {
+  if (p === '~') return os.homedir();
+  if (p.startsWith('~/') || (path.sep === '\\' && p.startsWith('~\\'))) return path.join(os.homedir(), p.slice(2));
+  return p;
 }
 
 /** A negative number (-1, -0.5, -.5, -1e3) given as a string option's value. */
@@ -111,14 +122,21 @@ export function parseCliArgs<const O extends CliOptions>(args: string[], options
 }
 
 /**
- * Checks an output PNG path before any work: a .png name (the file carries its parameters in
- * PNG text chunks, so another extension would lie about the format), not an existing folder,
- * in an existing writable folder, and not one of the inputs (`inputs` may be undefined).
+ * Checks an output PNG path before any work: a .png name (another extension would lie about the
+ * format; a result also carries its parameters in PNG text chunks), not an existing folder, in
+ * an existing writable folder, and not one of the inputs (`inputs` may be undefined).
+ * `carriesParameters: false` for PNGs without generation parameters (condition maps).
  */
-export function checkOutputPng(out: string, flag: string, inputs: readonly (string | undefined)[] = []): void {
+export function checkOutputPng(
+  out: string,
+  flag: string,
+  inputs: readonly (string | undefined)[] = [],
+  opts: { carriesParameters?: boolean } = {},
+): void {
   if (fs.existsSync(out) && fs.statSync(out).isDirectory()) throw badArgument(`${flag} ${out} is a folder; give a file name ending in .png.`);
   if (path.extname(out).toLowerCase() !== '.png') {
-    throw badArgument(`${flag} ${out}: the output is a PNG (it carries the generation parameters in PNG text chunks); give a name ending in .png.`);
+    const why = opts.carriesParameters === false ? '' : ' (it carries the generation parameters in PNG text chunks)';
+    throw badArgument(`${flag} ${out}: the output is a PNG${why}; give a name ending in .png.`);
   }
   const dir = path.dirname(out);
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw badArgument(`${flag}: the folder ${dir} does not exist.`);

@@ -11,6 +11,7 @@ import { loadImage } from '../engine/image/loadImage';
 import { savePng } from '../engine/image/savePng';
 import { OnnxRuntime } from '../engine/runtime/OnnxRuntime';
 import { defaultUserDataDir } from '../web/defaultUserDataDir';
+import { annotatorsFor } from './annotatorsFor';
 import { checkOutputPng, parseCliArgs, resolveUserPath, runCli } from './cliUtil';
 
 const USAGE = `Usage: npm run control -- extract --type TYPE --image IN --out OUT [options]
@@ -34,7 +35,9 @@ score     ControlNet++'s consistency of a result with a condition: the condition
   --low F --high F   canny hysteresis thresholds on a 0–1 step-height scale; default
                      ${DEFAULT_CANNY_LOW} and ${DEFAULT_CANNY_HIGH} (like OpenCV's Canny(100, 200) on 0–255)
   --models DIR       models folder; annotators are read from DIR/${ANNOTATOR_FOLDER}/ (depth.onnx,
-                     seg.onnx, lineart.onnx, hed.onnx); default <user data>/models
+                     seg.onnx, lineart.onnx, hed.onnx); default <user data>/models, where a missing
+                     one is the random-weight test annotator (as with the app's test model; a
+                     notice on stderr says so)
   --provider NAME    auto | cpu | cuda | dml | coreml for the annotators (default auto)
   --json             score: print {"score", "metric", "higherIsBetter"} as the last stdout line
 Relative paths are relative to the folder you run the command in.`;
@@ -82,17 +85,25 @@ async function main(): Promise<void> {
   }
   if (rest.length > 0) throw badArgument(`Unexpected argument "${rest[0]}"; see --help.`);
   const type = parseConditionType(required(values.type, '--type', command));
-  const options = {
+  // Without --models, as the app with its embedded test model: an annotator the user has not
+  // installed is the random-weight test one, with a notice.
+  // Asked for only where an annotator runs, after the other checks.
+  const options = () => ({
     low: threshold('low', values.low),
     high: threshold('high', values.high),
-    modelsDir: values.models !== undefined ? resolveUserPath(values.models) : path.join(defaultUserDataDir(), 'models'),
-  };
+    modelsDir:
+      values.models !== undefined
+        ? resolveUserPath(values.models)
+        : annotatorsFor(type, path.join(defaultUserDataDir(), 'models'), { testFallback: true, cli: 'control' }),
+  });
+  threshold('low', values.low);
+  threshold('high', values.high);
   const runtime = new OnnxRuntime({ provider: values.provider });
   try {
     if (command === 'extract') {
       const imageFile = requiredPath(values.image, '--image', command);
       const out = requiredPath(values.out, '--out', command);
-      checkOutputPng(out, '--out', [imageFile]);
+      checkOutputPng(out, '--out', [imageFile], { carriesParameters: false });
       const image = await loadImage(imageFile);
       let size = { width: image.width, height: image.height };
       if (values.resolution !== undefined) {
@@ -100,7 +111,7 @@ async function main(): Promise<void> {
         if (!Number.isInteger(n)) throw badArgument(`--resolution is "${values.resolution}"; give a whole number ≥ 64.`);
         size = conditionSize(image.width, image.height, n);
       }
-      const condition = await extractCondition(type, image, { ...options, ...size, raw: values.raw, runtime });
+      const condition = await extractCondition(type, image, { ...(values.raw ? {} : options()), ...size, raw: values.raw, runtime });
       await savePng(out, condition.rgb, condition.width, condition.height);
       process.stdout.write(`${type} condition ${condition.width}×${condition.height} written to ${out}\n`);
       return;
@@ -112,7 +123,7 @@ async function main(): Promise<void> {
       const extracted = await resizeCondition(type, rawCondition(type, result), condition.width, condition.height);
       score = compareConditions(type, condition, extracted);
     } else {
-      score = await consistencyScore(type, condition, result, { ...options, runtime });
+      score = await consistencyScore(type, condition, result, { ...options(), runtime });
     }
     process.stdout.write(`${score.metric} ${score.value.toFixed(4)} (${score.higherIsBetter ? 'higher' : 'lower'} is better)\n`);
     if (values.json) {

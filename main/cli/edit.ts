@@ -3,6 +3,7 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { ControlNet, resolveControlNetFile } from '../engine/control/ControlNet';
 import type { ConditionImage } from '../engine/control/ConditionImage';
+import type { ConditionType } from '../engine/control/ConditionType';
 import { CONTROL_SPEC_FORMAT, parseControlSpec, type ControlSpec } from '../engine/control/controlnet/parseControlSpec';
 import { extractCondition, rawCondition } from '../engine/control/extractCondition';
 import { annotatorFile, isAnnotatorType } from '../engine/control/annotatorSlots';
@@ -19,7 +20,7 @@ import type { InversionProgress } from '../engine/inversion/InversionProgress';
 import { checkEta, checkInversionSettings, INVERSION_METHODS, type InversionMethod } from '../engine/inversion/InversionSettings';
 import { invertAndEdit, type InvertEditResult } from '../engine/inversion/invertAndEdit';
 import { controlledUnet } from '../engine/model/controlledUnet';
-import { defaultCacheRoot } from '../engine/model/defaultModel';
+import { defaultCacheRoot, ensureDefaultControlNet } from '../engine/model/defaultModel';
 import { resolveModelDir } from '../engine/model/resolveModelDir';
 import { StableDiffusionModel } from '../engine/model/StableDiffusionModel';
 import { bestOfSeeds, MAX_BEST_OF, type SeedCandidate } from '../engine/pipelines/bestOfSeeds';
@@ -33,7 +34,8 @@ import { DEFAULT_TXT2IMG_SIZE, textToImage } from '../engine/pipelines/textToIma
 import type { SamplerName } from '../engine/schedulers';
 import { readNpy, writeNpy } from '../engine/util/npy';
 import { defaultUserDataDir } from '../web/defaultUserDataDir';
-import { checkOutputPng, parseCliArgs, resolveUserPath, runCli } from './cliUtil';
+import { annotatorsFor } from './annotatorsFor';
+import { checkOutputPng, expandHome, parseCliArgs, resolveUserPath, runCli } from './cliUtil';
 
 const USAGE = `Usage: npm run edit -- --image PATH --prompt TEXT [options]
        npm run edit -- --txt2img --prompt TEXT [--width W --height H] [options]
@@ -72,7 +74,8 @@ ran at, when different, is extra.modelWidth × extra.modelHeight.
 Structure guidance (ControlNet; see README.md, Command line), with --txt2img, --image or
 --image and --mask:
   --control ${CONTROL_SPEC_FORMAT}
-                      a ControlNet (.onnx file or folder with model.onnx) guided by the TYPE
+                      a ControlNet (.onnx file or folder with model.onnx; MODEL test is the embedded
+                      random-weight test ControlNet, which fits the test model) guided by the TYPE
                       condition (canny, depth, segmentation, lineart, softedge) extracted from the
                       image at PATH — or PATH is the condition map itself with raw; scale (default 1),
                       start/end (fractions of the steps it acts in; default 0 and 1). Repeatable:
@@ -80,7 +83,8 @@ Structure guidance (ControlNet; see README.md, Command line), with --txt2img, --
                       condition (ControlNet++'s metric) is printed and reported under metrics
   --best-of N         generate seeds seed … seed+N−1 and keep the most consistent (needs --control)
   --annotators DIR    models folder whose annotators/ holds depth.onnx, seg.onnx, lineart.onnx,
-                      hed.onnx (default: <user data>/models, as npm run control)
+                      hed.onnx (default: <user data>/models, as npm run control; without --model, a
+                      missing one is the random-weight test annotator, with a notice)
 
 Editing by inversion (the photo is inverted, then re-generated towards --prompt; see README.md,
 Command line):
@@ -112,6 +116,15 @@ function defaultOut(image: string | undefined, seed: number): string {
   return path.join(parsed.dir, `${parsed.name}-edited.png`);
 }
 
+/** `--control test,…` names the embedded model's random-weight ControlNet (generated on first use). */
+export const TEST_CONTROLNET = 'test';
+
+/** A --control spec's ControlNet: the embedded test one for `test`, else a path as the user typed it. */
+function controlNetPath(model: string): string {
+  if (model === TEST_CONTROLNET) return ensureDefaultControlNet(defaultCacheRoot());
+  return resolveUserPath(expandHome(model));
+}
+
 /** Flags whose values are paths: relative ones mean the user's folder (see resolveUserPath). */
 const PATH_FLAGS = ['image', 'mask', 'model', 'noise', 'dump', 'out', 'annotators'] as const;
 
@@ -121,6 +134,19 @@ function warnIfEmptyMask(mask: Float32Array): void {
   if (mask.every((v) => v < 0.5 / 255)) {
     process.stderr.write('edit: warning: the mask is empty: nothing is regenerated; the photo is returned unchanged.\n');
   }
+}
+
+/**
+ * Results of a random-weight test model are noise: say so. Without --model the embedded one was
+ * picked for the user, so point at --model; with it, name the folder the user chose.
+ */
+function noteTestModel(model: StableDiffusionModel, modelFlag: string | undefined): void {
+  if (!model.folder.isTestModel) return;
+  process.stderr.write(
+    modelFlag === undefined
+      ? 'edit: using the embedded random-weight test model; results are noise, not images. Pass --model DIR for a real one.\n'
+      : `edit: ${modelFlag} is a random-weight test model; results are noise, not images.\n`,
+  );
 }
 
 /** The text encoder sees 75 tokens of a prompt; say so when one is longer (as npm run tokenize does). */
@@ -211,7 +237,7 @@ async function main(): Promise<void> {
   }
   const controlSpecs: ControlSpec[] = (values.control ?? [])
     .map(parseControlSpec)
-    .map((spec) => ({ ...spec, model: resolveUserPath(spec.model), image: resolveUserPath(spec.image) }));
+    .map((spec) => ({ ...spec, model: controlNetPath(spec.model), image: resolveUserPath(expandHome(spec.image)) }));
   const bestOf = number('best-of', values['best-of'], true);
   if (bestOf !== undefined && (bestOf < 1 || bestOf > MAX_BEST_OF)) throw badArgument(`--best-of is ${bestOf}; use a whole number from 1 to ${MAX_BEST_OF}.`);
   if (bestOf !== undefined && controlSpecs.length === 0) throw badArgument('--best-of ranks results by their consistency with a condition; add --control.');
@@ -281,28 +307,30 @@ async function main(): Promise<void> {
   }
   // The conditions: extracted from each photo (or taken as they are with raw) at its own size;
   // the pipeline resizes them to the generation size.
-  const annotatorsDir = values.annotators ?? path.join(defaultUserDataDir(), 'models');
+  // With the embedded test model, as in the app, a missing annotator is the random-weight test
+  // one (said on stderr); with --annotators or --model it must be there.
+  const noted = new Set<ConditionType>();
+  const annotatorsDir = (type: ConditionType): string =>
+    values.annotators ?? annotatorsFor(type, path.join(defaultUserDataDir(), 'models'), { testFallback: values.model === undefined, cli: 'edit', noted });
   // Scoring re-extracts the first condition from the result, so its annotator must be there even for a raw map.
   const scored = controlSpecs[0];
-  if (scored && isAnnotatorType(scored.type) && !fs.existsSync(annotatorFile(annotatorsDir, scored.type))) {
+  if (scored && isAnnotatorType(scored.type) && !fs.existsSync(annotatorFile(annotatorsDir(scored.type), scored.type))) {
     throw new PentimentoError(
       'MODEL_MISSING',
-      `Scoring the ${scored.type} condition needs its annotator at ${annotatorFile(annotatorsDir, scored.type)}, which is missing; put it there or pass --annotators DIR (see npm run control -- --help).`,
+      `Scoring the ${scored.type} condition needs its annotator at ${annotatorFile(annotatorsDir(scored.type), scored.type)}, which is missing; put it there or pass --annotators DIR (see npm run control -- --help).`,
     );
   }
   const conditions: ConditionImage[] = [];
   for (const spec of controlSpecs) {
     const photo = await loadImage(spec.image, { name: spec.image });
-    conditions.push(spec.raw ? rawCondition(spec.type, photo) : await extractCondition(spec.type, photo, { modelsDir: annotatorsDir }));
+    conditions.push(spec.raw ? rawCondition(spec.type, photo) : await extractCondition(spec.type, photo, { modelsDir: annotatorsDir(spec.type) }));
   }
 
   // 3. The model.
   const { dir } = await resolveModelDir(values.model);
   const model = await StableDiffusionModel.load(dir, { provider: values.provider });
   try {
-    if (model.folder.isTestModel) {
-      process.stderr.write('edit: using the embedded random-weight test model; results are noise, not images. Pass --model DIR for a real one.\n');
-    }
+    noteTestModel(model, values.model);
     warnIfTruncated(model, [
       ['--prompt', common.prompt],
       ['--negative', common.negativePrompt],
@@ -324,7 +352,7 @@ async function main(): Promise<void> {
         start: spec.start,
         end: spec.end,
       }));
-      common.control = { unet, units, extract: { modelsDir: annotatorsDir } };
+      common.control = { unet, units, extract: { modelsDir: annotatorsDir(controlSpecs[0].type) } };
     }
 
     // 5. Run (best of N: seeds seed … seed+N−1, the most consistent kept, with its dumps).
@@ -474,9 +502,7 @@ async function editByInversion(values: InversionFlags): Promise<void> {
   const { dir } = await resolveModelDir(values.model);
   const model = await StableDiffusionModel.load(dir, { provider: values.provider });
   try {
-    if (model.folder.isTestModel) {
-      process.stderr.write('edit: using the embedded random-weight test model; results are noise, not images. Pass --model DIR for a real one.\n');
-    }
+    noteTestModel(model, values.model);
     warnIfTruncated(model, [
       ['--prompt', values.prompt],
       ['--source-prompt', settings.sourcePrompt],

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,11 +84,36 @@ describe('npm run control', () => {
     expect((await loadImage(path.join(dir, 'edges.png'))).width).toBe(96);
     const jpg = control('extract', '--type', 'canny', '--image', square, '--out', path.join(dir, 'edges.jpg'));
     expect(jpg.code).toBe(2);
-    expectOneLineError(jpg.stderr, /edges\.jpg: the output is a PNG/);
+    // A condition map carries no generation parameters: the message does not claim it does.
+    expectOneLineError(jpg.stderr, /edges\.jpg: the output is a PNG; give a name ending in \.png\.$/);
     expect(existsSync(path.join(dir, 'edges.jpg'))).toBe(false);
     const same = control('extract', '--type', 'canny', '--image', square, '--out', square);
     expect(same.code).toBe(2);
     expectOneLineError(same.stderr, /is the input file/);
+  });
+
+  it('without --models, a depth annotator missing from the user data slot is the random-weight test one, with a notice', async () => {
+    const userData = path.join(dir, 'user-data');
+    const env = { PENTIMENTO_USER_DATA: userData, PENTIMENTO_CACHE_DIR: path.join(dir, 'cache') };
+    const out = path.join(dir, 'test-depth.png');
+    const r = await runCliScript('main/cli/control.ts', ['extract', '--type', 'depth', '--image', square, '--out', out], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      `control: no depth annotator at ${path.join(userData, 'models', 'annotators', 'depth.onnx')}; using a random-weight test annotator, whose maps show nothing real (see README.md, Models).`,
+    ]);
+    const map = await loadImage(out);
+    expect([map.width, map.height]).toEqual([96, 80]);
+    // An annotator installed in the slot is used, without a notice; canny needs none.
+    mkdirSync(path.join(userData, 'models'), { recursive: true });
+    cpSync(path.join(testAnnotatorsDir(), 'annotators'), path.join(userData, 'models', 'annotators'), { recursive: true });
+    const [installed, canny] = await Promise.all([
+      runCliScript('main/cli/control.ts', ['extract', '--type', 'depth', '--image', square, '--out', path.join(dir, 'user-depth.png')], { env }),
+      runCliScript('main/cli/control.ts', ['extract', '--type', 'canny', '--image', square, '--out', path.join(dir, 'user-canny.png')], { env }),
+    ]);
+    for (const x of [installed, canny]) {
+      expect(x.code, x.stderr).toBe(0);
+      expect(x.stderr).toBe('');
+    }
   });
 
   it('rejects an unknown type and a missing flag with one line and exit 2', () => {

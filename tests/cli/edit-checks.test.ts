@@ -17,7 +17,7 @@ const PHOTO = { width: 90, height: 60 };
 
 const edit = (args: string[], initCwd?: string) => runCliScript('main/cli/edit.ts', args, { initCwd });
 
-const TEST_MODEL_NOTICE = /^edit: using the embedded random-weight test model/;
+const TEST_MODEL_NOTICE = /^edit: (using the embedded random-weight test model|.* is a random-weight test model); results are noise/;
 
 function expectOneLineError(r: CliRun, mentions: string | RegExp): void {
   expect(r.code, r.stderr).toBe(2);

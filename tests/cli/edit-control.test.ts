@@ -40,11 +40,16 @@ interface Run {
 }
 
 function edit(...args: string[]): Promise<Run> {
+  return editWith({}, ...args);
+}
+
+function editWith(env: Record<string, string>, ...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn('npx', ['tsx', 'main/cli/edit.ts', ...args], {
       cwd: ROOT,
-      // The derived (ControlNet-ready) UNet is cached in the test's own folder.
-      env: { ...process.env, PENTIMENTO_PROVIDER: 'cpu', PENTIMENTO_CACHE_DIR: path.join(tmp, 'cache') },
+      // The derived (ControlNet-ready) UNet and the embedded test model are cached in the test's
+      // own folder; the user data folder (no annotators installed) is the test's too.
+      env: { ...process.env, PENTIMENTO_PROVIDER: 'cpu', PENTIMENTO_CACHE_DIR: path.join(tmp, 'cache'), PENTIMENTO_USER_DATA: path.join(tmp, 'user-data'), ...env },
     });
     let stdout = '';
     let stderr = '';
@@ -133,9 +138,37 @@ describe('npm run edit --control', () => {
       txt2img('depth.png', '--control', `${cn},type=depth,image=${CHELSEA}`, '--annotators', path.join(tmp, 'no-models')),
     ]);
     expect(wide.code).toBe(2);
-    expect(wide.stderr).toContain(`The ControlNet ${path.join(cnWide, 'model.onnx')} does not fit the UNet`);
+    // The UNet is named as the user's model folder has it, not the ControlNet-ready copy in the cache.
+    expect(wide.stderr).toContain(`The ControlNet ${path.join(cnWide, 'model.onnx')} does not fit the UNet ${path.join(tiny, 'unet', 'model.onnx')}:`);
+    expect(wide.stderr).not.toContain(path.join(tmp, 'cache'));
     expect(wide.stderr).toMatch(/cross-attention width 48 vs the UNet's 32/);
     expect(depth.code).toBe(2);
     expect(depth.stderr).toMatch(/Scoring the depth condition needs its annotator at .*no-models\/annotators\/depth\.onnx, which is missing/);
+  });
+  it('without --model, as the app: --control test is the embedded test ControlNet, a missing annotator the test one; ~/ in the spec is the home folder', async () => {
+    const home = path.join(tmp, 'home');
+    fs.mkdirSync(home, { recursive: true });
+    fs.copyFileSync(CHELSEA, path.join(home, 'chelsea.png'));
+    const out = path.join(tmp, 'embedded-depth.png');
+    const r = await editWith(
+      { HOME: home },
+      '--txt2img', '--prompt', 'a cat', '--width', '64', '--height', '64', '--steps', '2', '--seed', '5', '--out', out,
+      '--control', 'test,type=depth,image=~/chelsea.png', '--json',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const notices = r.stderr.trimEnd().split('\n').filter((l) => !/ControlNet-ready/.test(l));
+    expect(notices).toEqual([
+      `edit: no depth annotator at ${path.join(tmp, 'user-data', 'models', 'annotators', 'depth.onnx')}; using a random-weight test annotator, whose maps show nothing real (see README.md, Models).`,
+      'edit: using the embedded random-weight test model; results are noise, not images. Pass --model DIR for a real one.',
+    ]);
+    const s = lastJson(r.stdout);
+    expect(s.model.testModel).toBe(true);
+    expect(s.metrics).toMatchObject({ consistency_metric: 'rmse', consistency_type: 'depth' });
+    const params = await readParameters(out);
+    expect((params?.extra as any)?.control?.[0]?.controlnet).toMatch(new RegExp(`^${path.join(tmp, 'cache', 'controlnets').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    // With --model (a real model, as far as the CLI knows), a missing annotator is still an error naming its file.
+    const real = await txt2img('real-depth.png', '--control', `${cn},type=depth,image=${CHELSEA}`);
+    expect(real.code).toBe(2);
+    expect(real.stderr).toContain(`needs its annotator at ${path.join(tmp, 'user-data', 'models', 'annotators', 'depth.onnx')}, which is missing`);
   });
 });

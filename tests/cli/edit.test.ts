@@ -77,7 +77,9 @@ describe('npm run edit', () => {
     expect(summary.timings.insideOrt).toBeGreaterThan(0);
     expect(summary.timings.total).toBeGreaterThanOrEqual(summary.timings.insideOrt);
     expect(summary.timings.load).toBeGreaterThan(0);
-    expect(ra.stderr).toContain('using the embedded random-weight test model');
+    // --model names a test model folder: the notice names it, and does not suggest passing --model.
+    expect(ra.stderr).toContain(`edit: ${tiny} is a random-weight test model; results are noise, not images.`);
+    expect(ra.stderr).not.toContain('Pass --model');
     const meta = await sharp(a).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(['png', 512, 512]);
     expect(await readParameters(a)).toMatchObject({ prompt: 'an astronaut on mars', seed: 7, steps: 2, strength: 0.75, method: 'img2img' });

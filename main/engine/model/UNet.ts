@@ -29,8 +29,13 @@ export class UNet {
     readonly session: ModelSession,
     /** Largest batch the graph takes (Infinity for a symbolic batch dimension). */
     readonly maxBatch: number,
+    /**
+     * The UNet messages name: the model's own unet/model.onnx for a graph derived from it into
+     * the cache (the user knows their model folder, not the cache's hash-named copies).
+     */
+    sourceFile: string = session.file,
   ) {
-    this.control = takesControlResiduals(session) ? controlTargetOf(session) : undefined;
+    this.control = takesControlResiduals(session) ? controlTargetOf({ file: sourceFile, inputs: session.inputs, outputs: session.outputs }) : undefined;
     const residualInputs = new Set(this.control ? slotsToList(this.control.residuals) : []);
     const inputs = session.inputs.filter((i) => !residualInputs.has(i));
     const byRank = (r: number) => inputs.filter((i) => i.shape?.length === r);

@@ -34,7 +34,7 @@ export function controlledUnet(model: StableDiffusionModel, cacheRoot: string, o
       }, (p) => {
         if (!p.cached && p.stage === 'load') opts.onBuild?.();
       });
-      return new UNet(await model.runtime.createSession(derived.file), model.folder.unetMaxBatch);
+      return new UNet(await model.runtime.createSession(derived.file), model.folder.unetMaxBatch, model.folder.parts.unet.file);
     })();
     // A failed build is not remembered: the next call tries again.
     unet.catch(() => byRoot!.delete(root));
