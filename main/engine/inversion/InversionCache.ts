@@ -2,6 +2,10 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PentimentoError } from '../errors';
+import { encodePng } from '../image/encodePng';
+import { loadImage } from '../image/loadImage';
+import type { RgbImage } from '../image/RgbImage';
+import { writeFileAtomic } from '../image/writeFileAtomic';
 import { encodeNpy, parseNpy } from '../util/npy';
 import type { Inversion } from './Inversion';
 import type { InversionSettings } from './InversionSettings';
@@ -10,6 +14,7 @@ import type { InversionSettings } from './InversionSettings';
 export const INVERSION_CACHE_VERSION = 1;
 
 const META = 'inversion.json';
+const PHOTO = 'photo.png';
 
 /**
  * Inversions on disk, one folder per (photo, model, settings):
@@ -18,6 +23,7 @@ const META = 'inversion.json';
  *              trajectory.npy      [S+1, 4, h, w]  z*_0 … z*_S
  *              reconstruction.npy  [S+1, 4, h, w]  z̄ as the edit walks it
  *              embeddings.npy      [S, tokens, width]  (PTI, null-text)
+ *              photo.png           the photo at its own size (re-edits paste its unmasked pixels back)
  *
  * A folder is written beside its destination and renamed into place, so a reader sees a whole
  * entry or none. The target prompt and η are not part of the key: changing them re-runs only
@@ -50,6 +56,28 @@ export class InversionCache {
         reconstruction: rows('reconstruction.npy', S + 1),
         embeddings: rows('embeddings.npy', meta.settings.method === 'ddim' ? 0 : S),
       };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Keeps the photo an entry was made from, beside it: a masked re-edit keeps its pixels outside the mask. */
+  async savePhoto(key: string, photo: RgbImage): Promise<void> {
+    const folder = path.join(this.dir, checkKey(key));
+    try {
+      await writeFileAtomic(path.join(folder, PHOTO), await encodePng(photo.rgb, photo.width, photo.height));
+    } catch (e) {
+      throw new PentimentoError('IO_ERROR', `Cannot save the inversion's photo in ${folder} (${(e as Error).message}). Check that the folder is writable and has free space.`);
+    }
+  }
+
+  /** The photo savePhoto kept for an entry, or undefined when there is none (an older entry) or it is unreadable. */
+  async loadPhoto(key: string): Promise<RgbImage | undefined> {
+    const file = path.join(this.dir, checkKey(key), PHOTO);
+    if (!fs.existsSync(file)) return undefined;
+    try {
+      const { rgb, width, height } = await loadImage(file, { name: file });
+      return { rgb, width, height };
     } catch {
       return undefined;
     }

@@ -13,6 +13,7 @@ import { checkRgbImage } from '../image/RgbImage';
 import { resizeRgb } from '../image/resizeRgb';
 import { DEFAULT_MAX_SIDE, restoreSize } from '../pipelines/fitPhoto';
 import type { PipelineResult } from '../pipelines/PipelineRequest';
+import { compositeMasked, DEFAULT_MASK_BLUR } from '../pipelines/compositeMasked';
 import { resampleMask } from '../pipelines/resampleMask';
 import type { CancellationToken } from '../util/cancellation';
 import { editInversion } from './editInversion';
@@ -32,7 +33,11 @@ export interface InvertEditRequest {
   prompt: string;
   /** Edit strength in [0, 1]; default by method (DEFAULT_ETA: PTI 0.7, null-text and DDIM 1). */
   eta?: number;
-  /** image.width × image.height values in [0, 1] (1 = edit; see loadMask); outside, the photo is kept. */
+  /**
+   * image.width × image.height values in [0, 1] (1 = edit; see loadMask). Outside it the latent
+   * follows the reconstruction (spec §2) and the photo's own pixels are pasted back with a
+   * DEFAULT_MASK_BLUR feather, so pixels away from the mask are the photo's, bit for bit.
+   */
   mask?: Float32Array;
   /** Cap on the longer side when fitting the photo to the model (default 768). */
   maxSide?: number;
@@ -58,6 +63,8 @@ export interface ReeditRequest {
   eta?: number;
   /** At the photo's size, as in InvertEditRequest. */
   mask?: Float32Array;
+  /** The photo to keep outside the mask; default: the one the inversion cache kept with the entry. */
+  image?: RgbImage;
   cancel?: CancellationToken;
   onProgress?: (p: InversionProgress) => void | Promise<void>;
 }
@@ -170,12 +177,13 @@ export async function invertAndEdit(model: StableDiffusionModel, request: Invert
       photo,
     };
     request.inversionCache?.save(inversion);
+    await request.inversionCache?.savePhoto(key, image);
   }
   const inversionMs = performance.now() - prepareStart;
   const inversionForwardCalls = model.components.unet.calls - forwardBefore;
 
   // 4–5. Edit, decode, measure.
-  const result = await editAndMeasure(model, inversion, { prompt, eta, mask: request.mask, cancel: request.cancel, onProgress: request.onProgress });
+  const result = await editAndMeasure(model, inversion, { prompt, eta, mask: request.mask, photo: image, cancel: request.cancel, onProgress: request.onProgress });
   result.metrics = {
     ...result.metrics,
     inversion_ms: inversionMs,
@@ -206,7 +214,14 @@ export async function reeditInversion(model: StableDiffusionModel, request: Reed
   }
   const eta = checkEta(request.eta ?? DEFAULT_ETA[inversion.settings.method]);
   checkMask(request.mask, inversion.photo.width, inversion.photo.height);
-  const result = await editAndMeasure(model, inversion, { prompt, eta, mask: request.mask, cancel: request.cancel, onProgress: request.onProgress });
+  let photo: RgbImage | undefined;
+  if (request.mask) {
+    photo = request.image ?? (await request.inversionCache.loadPhoto(request.inversionId));
+    if (photo) checkRgbImage(photo.rgb, photo.width, photo.height, 'The photo');
+    // A photo of another size than the inversion's is not the one it was made from.
+    if (photo && (photo.width !== inversion.photo.width || photo.height !== inversion.photo.height)) photo = undefined;
+  }
+  const result = await editAndMeasure(model, inversion, { prompt, eta, mask: request.mask, photo, cancel: request.cancel, onProgress: request.onProgress });
   result.metrics = { ...result.metrics, inversion_ms: 0, inversion_cached: 1, unet_forward_calls: result.metrics.edit_forward_calls, unet_vjp_calls: 0, inversion_forward_calls: 0 };
   result.timings = { ...result.timings, total: performance.now() - start, insideOrt: model.runtime.insideMs - ortStart };
   return result;
@@ -215,7 +230,7 @@ export async function reeditInversion(model: StableDiffusionModel, request: Reed
 async function editAndMeasure(
   model: StableDiffusionModel,
   inv: Inversion,
-  args: { prompt: string; eta: number; mask?: Float32Array; cancel?: CancellationToken; onProgress?: (p: InversionProgress) => void | Promise<void> },
+  args: { prompt: string; eta: number; mask?: Float32Array; photo?: RgbImage; cancel?: CancellationToken; onProgress?: (p: InversionProgress) => void | Promise<void> },
 ): Promise<InvertEditResult> {
   const { latentHeight, latentWidth, photo } = inv;
   const latentMask = args.mask
@@ -235,7 +250,14 @@ async function editAndMeasure(
   const { vae_decoder } = model.components;
   const decoded = await decodeLatents(vae_decoder, latent, latentHeight, latentWidth);
   const roundTrip = await decodeLatents(vae_decoder, inv.trajectory[0], latentHeight, latentWidth);
-  const restored = await restoreSize(decoded, photo.width, photo.height);
+  const resized = await restoreSize(decoded, photo.width, photo.height);
+  // Outside the mask the photo's own pixels, as inpainting does (the latent blend alone leaves
+  // the reconstruction there, which is the photo only as far as the inversion and the VAE allow).
+  const keptUnmasked = args.mask !== undefined && args.photo !== undefined;
+  // (A new object: resizing to the same size may hand back `decoded`, which psnr reads below.)
+  const restored = keptUnmasked
+    ? { ...resized, rgb: compositeMasked(args.photo!.rgb, resized.rgb, args.mask!, photo.width, photo.height, DEFAULT_MASK_BLUR) }
+    : resized;
   const decodeMs = performance.now() - decodeStart;
 
   const s = inv.settings;
@@ -246,7 +268,7 @@ async function editAndMeasure(
     ...(s.method !== 'ddim' ? { innerSteps: s.innerSteps, lr: s.lr, lrDecay: s.lrDecay, earlyStop: s.earlyStop, earlyStopSlope: s.earlyStopSlope } : {}),
     ...(s.method === 'pti' ? { init: s.init, initPrompt: inv.initPrompt } : {}),
     ...(s.invertAt !== 'from' ? { invertAt: s.invertAt } : {}),
-    ...(args.mask ? { masked: true } : {}),
+    ...(args.mask ? { masked: true, keptUnmasked } : {}),
     ...(model.folder.isTestModel ? { testModel: true } : {}),
   };
   const parameters: GenerationParameters = withOutputSize({

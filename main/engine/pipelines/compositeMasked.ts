@@ -6,6 +6,9 @@
  * pixel), so without this step "unmasked" pixels would drift. Pixels farther than ⌈3σ⌉ from
  * any masked pixel come back bit-exact from the photo; the feather hides the seam.
  */
+/** Default feather of the paste-back edge: Gaussian σ in pixels (inpainting and inversion edits). */
+export const DEFAULT_MASK_BLUR = 4;
+
 export function compositeMasked(
   photo: Uint8Array,
   generated: Uint8Array,

@@ -4,7 +4,7 @@ import type { StableDiffusionModel } from '../model/StableDiffusionModel';
 import { createScheduler, img2imgStart } from '../schedulers';
 import { Rng } from '../util/random';
 import { checkCommon, checkNoise, checkStrength } from './checkInputs';
-import { compositeMasked } from './compositeMasked';
+import { compositeMasked, DEFAULT_MASK_BLUR } from './compositeMasked';
 import { decodeLatents } from './decodeLatents';
 import { denoise } from './denoise';
 import { encodePrompt } from './encodePrompt';
@@ -40,7 +40,7 @@ export async function inpaint(model: StableDiffusionModel, request: InpaintReque
   vae_encoder.require('Inpainting');
   const strength = checkStrength(request.strength ?? 1);
   const keepUnmasked = request.keepUnmasked ?? true;
-  const maskBlur = request.maskBlur ?? 4;
+  const maskBlur = request.maskBlur ?? DEFAULT_MASK_BLUR;
   if (!(Number.isFinite(maskBlur) && maskBlur >= 0 && maskBlur <= 64)) {
     throw badArgument(`maskBlur must be a number of pixels from 0 to 64 (got ${request.maskBlur}).`);
   }

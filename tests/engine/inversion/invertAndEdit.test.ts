@@ -78,6 +78,44 @@ describe('invertAndEdit: cached inversions', () => {
     expect(r.parameters.extra).toMatchObject({ modelWidth: 64, modelHeight: 64 });
   });
 
+  it('a mask keeps the photo\'s own pixels away from it, in the first edit and in re-edits from the cache', async () => {
+    const image = await smallPhoto(128);
+    const W = 128;
+    // Edit the left half only (columns < 48); the paste-back feathers 4 px (σ), so columns ≥ 48 + 12 are the photo's.
+    const mask = new Float32Array(W * W);
+    for (let y = 0; y < W; y++) for (let x = 0; x < 48; x++) mask[y * W + x] = 1;
+    const cache = new InversionCache(fs.mkdtempSync(path.join(dir, 'masked-')));
+    const settings = { method: 'ddim' as const, steps: 4 };
+    const r = await invertAndEdit(model, { image, prompt: 'a red car', eta: 1, mask, settings, inversionCache: cache, lossGradient });
+    const again = await reeditInversion(model, { inversionId: r.inversion.key, inversionCache: cache, prompt: 'a blue car', eta: 1, mask });
+    const plain = await reeditInversion(model, { inversionId: r.inversion.key, inversionCache: cache, prompt: 'a red car', eta: 1 });
+    for (const result of [r, again]) {
+      expect(result.parameters.extra).toMatchObject({ masked: true, keptUnmasked: true });
+      let far = 0;
+      let inside = 0;
+      for (let y = 0; y < W; y++) {
+        for (let x = 0; x < W; x++) {
+          for (let c = 0; c < 3; c++) {
+            const i = (y * W + x) * 3 + c;
+            if (x >= 60) {
+              expect(result.rgb[i]).toBe(image.rgb[i]);
+              far++;
+            } else if (x < 36) inside = Math.max(inside, Math.abs(result.rgb[i] - image.rgb[i]));
+          }
+        }
+      }
+      expect(far).toBe(68 * W * 3);
+      // Inside the mask the edit shows (the random-weight model's output is far from the photo).
+      expect(inside).toBeGreaterThan(20);
+    }
+    // Without a mask the reconstruction-based result differs from the photo on the right too.
+    let rightDiff = 0;
+    for (let y = 0; y < W; y++) for (let x = 60; x < W; x++) rightDiff = Math.max(rightDiff, Math.abs(plain.rgb[(y * W + x) * 3] - image.rgb[(y * W + x) * 3]));
+    expect(rightDiff).toBeGreaterThan(20);
+    // The re-edit found the photo beside the cached inversion.
+    expect(fs.existsSync(path.join(cache.dir, r.inversion.key, 'photo.png'))).toBe(true);
+  });
+
   it('rejects bad requests by name', async () => {
     const image = await smallPhoto();
     await expect(invertAndEdit(model, { image, prompt: 'x', eta: 1.5 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringContaining('eta') });
