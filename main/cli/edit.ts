@@ -28,7 +28,7 @@ import { checkCommon, checkSize, checkStrength } from '../engine/pipelines/check
 import { DEFAULT_MAX_SIDE } from '../engine/pipelines/fitPhoto';
 import { imageToImage } from '../engine/pipelines/imageToImage';
 import { inpaint } from '../engine/pipelines/inpaint';
-import type { CommonRequest, PipelineProgress, PipelineResult } from '../engine/pipelines/PipelineRequest';
+import type { CommonRequest, PipelineProgress, PipelineResult, PipelineTimings } from '../engine/pipelines/PipelineRequest';
 import type { ControlUnit } from '../engine/pipelines/prepareControl';
 import { DEFAULT_TXT2IMG_SIZE, textToImage } from '../engine/pipelines/textToImage';
 import type { SamplerName } from '../engine/schedulers';
@@ -81,7 +81,8 @@ Structure guidance (ControlNet; see README.md, Command line), with --txt2img, --
                       start/end (fractions of the steps it acts in; default 0 and 1). Repeatable:
                       the ControlNets' residuals add up. The result's consistency with the first
                       condition (ControlNet++'s metric) is printed and reported under metrics
-  --best-of N         generate seeds seed … seed+N−1 and keep the most consistent (needs --control)
+  --best-of N         generate seeds seed … seed+N−1 and keep the most consistent (needs --control);
+                      --json timings are the sums over all N, each seed's under timings.perSeed
   --annotators DIR    models folder whose annotators/ holds depth.onnx, seg.onnx, lineart.onnx,
                       hed.onnx (default: <user data>/models, as npm run control; without --model, a
                       missing one is the random-weight test annotator, with a notice)
@@ -357,15 +358,20 @@ async function main(): Promise<void> {
 
     // 5. Run (best of N: seeds seed … seed+N−1, the most consistent kept, with its dumps).
     const dumpsBySeed = new Map<number, { name: string; data: Float32Array; dims: number[] }[]>();
+    const timingsBySeed: { seed: number; timings: PipelineTimings }[] = [];
     const bar = progressBar();
-    const generate = (seed: number): Promise<PipelineResult> => {
+    const generate = async (seed: number): Promise<PipelineResult> => {
       const dumps: { name: string; data: Float32Array; dims: number[] }[] = [];
       dumpsBySeed.set(seed, dumps);
       const request: CommonRequest = { ...common, seed, onProgress: (p) => bar.update(p) };
       if (values.dump !== undefined) request.dump = (name, data, dims) => dumps.push({ name, data: data.slice(), dims });
-      if (txt2img) return textToImage(model, { ...request, width, height });
-      if (mask) return inpaint(model, { ...request, image: image!, mask, strength });
-      return imageToImage(model, { ...request, image: image!, strength });
+      const run = txt2img
+        ? await textToImage(model, { ...request, width, height })
+        : mask
+          ? await inpaint(model, { ...request, image: image!, mask, strength })
+          : await imageToImage(model, { ...request, image: image!, strength });
+      timingsBySeed.push({ seed, timings: run.timings });
+      return run;
     };
     let result: PipelineResult;
     let ranked: SeedCandidate[] | undefined;
@@ -376,7 +382,9 @@ async function main(): Promise<void> {
       bar.stop();
       await Promise.all(controlNets.map((c) => c.dispose()));
     }
-    const dumps = dumpsBySeed.get(result.parameters.seed) ?? [];
+    const dumps = dumpsBySeed.get(result.parameters.seed!) ?? [];
+    // Best of N: the time of all N generations (each one's under timings.perSeed).
+    const timings = sumTimings(timingsBySeed.map((t) => t.timings));
 
     // 6. Write: the PNG (atomic), then the dumps.
     await saveResult(out, result, image);
@@ -395,14 +403,19 @@ async function main(): Promise<void> {
       model: { name: model.folder.name, hash: model.folder.hash, testModel: model.folder.isTestModel, dir: model.folder.dir },
       steps: result.parameters.steps,
       stepsRun: result.stepsRun,
-      timings: { load: model.loadMs, ...result.timings, wallOverOrt: result.timings.total / Math.max(result.timings.insideOrt, 1e-9) },
+      timings: {
+        load: model.loadMs,
+        ...timings,
+        wallOverOrt: timings.total / Math.max(timings.insideOrt, 1e-9),
+        ...(ranked ? { perSeed: timingsBySeed.map(({ seed, timings: t }) => ({ seed, ...t })) } : {}),
+      },
       metrics: consistencyMetrics(result, ranked),
     };
     if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     else {
       process.stdout.write(
         `${out} (${result.width}×${result.height}, seed ${summary.seed}, ${summary.provider}, ` +
-          `${(result.timings.total / 1000).toFixed(2)} s, ${(result.timings.insideOrt / 1000).toFixed(2)} s in onnxruntime)\n`,
+          `${(timings.total / 1000).toFixed(2)} s, ${(timings.insideOrt / 1000).toFixed(2)} s in onnxruntime)\n`,
       );
       const c = result.metrics?.consistency;
       if (c) {
@@ -413,6 +426,13 @@ async function main(): Promise<void> {
   } finally {
     await model.dispose();
   }
+}
+
+/** Stage times summed over runs (every key any run reports). */
+function sumTimings(runs: PipelineTimings[]): PipelineTimings {
+  const sum: PipelineTimings = { total: 0, insideOrt: 0, encodePrompt: 0, prepareLatents: 0, denoise: 0, decode: 0 };
+  for (const t of runs) for (const [k, v] of Object.entries(t)) sum[k] = (sum[k] ?? 0) + v;
+  return sum;
 }
 
 /** `metrics` of --json: ControlNet++'s consistency, and every seed tried by --best-of, best first. */

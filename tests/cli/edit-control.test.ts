@@ -109,6 +109,13 @@ describe('npm run edit --control', () => {
     expect(s.seed).toBe(tried[0].seed);
     expect(s.metrics.consistency).toBe(tried[0].consistency);
     expect([s.width, s.height]).toEqual([451, 300]);
+    // Timings cover all three generations, each seed's kept under perSeed.
+    const perSeed = s.timings.perSeed as { seed: number; total: number; insideOrt: number; denoise: number }[];
+    expect(perSeed.map((t) => t.seed)).toEqual([30, 31, 32]);
+    for (const key of ['total', 'insideOrt', 'denoise'] as const) {
+      expect(s.timings[key]).toBeCloseTo(perSeed.reduce((a, t) => a + t[key], 0), 6);
+    }
+    expect(s.timings.total).toBeGreaterThan(Math.max(...perSeed.map((t) => t.total)));
   });
 
   it('rejects bad specs, with what to do', async () => {
