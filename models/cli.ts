@@ -3,6 +3,8 @@
  * npm run models -- controlnet tiny|full --out DIR [--seed N] [--variant optimum|torch] [--fp16]
  * npm run models -- annotators --out MODELS_DIR [--seed N]
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { badArgument } from '../main/engine/errors';
 import { parseCliArgs, runCli } from '../main/cli/cliUtil';
 import { generateAnnotators } from './annotators/generate';
@@ -12,7 +14,7 @@ import { presets, type PresetName } from './presets';
 
 const USAGE = `Usage: npm run models -- tiny|full --out DIR [--seed N] [--variant optimum|torch] [--fp16] [--inpainting] [--control-residual-inputs] [--force]
 Writes a diffusers ONNX Stable Diffusion 1.5 folder with random weights (a test model: it draws
-noise, not pictures). tiny: small widths, a few MB, under a second. full: SD1.5 sizes, about 4 GB
+noise, not pictures). tiny: small widths, about 21 MiB, under a second. full: SD1.5 sizes, about 4 GB
 of float32 weights (2 GB with --fp16) and several minutes.
   --variant optimum  optimum-exporter I/O (int64 timestep and input_ids, unet/model.onnx_data) [default]
   --variant torch    diffusers conversion-script I/O (float timestep, int32 input_ids, weights.pb)
@@ -29,6 +31,20 @@ A random-weight SD1.5 ControlNet (DIR/model.onnx + weights) that fits the model 
        npm run models -- annotators --out MODELS_DIR [--seed N]
 Random-weight depth/seg/lineart/hed annotators in MODELS_DIR/annotators/ (the slots npm run control
 and --control use), so Structure mode can be tried without real annotator models.`;
+
+/** --out is a folder to create or fill: refuse it up front when it, or a folder above it, is a file. */
+function checkOutFolder(out: string | undefined): string {
+  if (!out) throw badArgument('The output folder is missing: pass --out DIR.');
+  for (let p = path.resolve(out); ; p = path.dirname(p)) {
+    if (fs.existsSync(p)) {
+      if (!fs.statSync(p).isDirectory()) {
+        throw badArgument(p === path.resolve(out) ? `--out ${out} is a file; give a folder (created if missing).` : `--out ${out}: ${p} is a file, not a folder.`);
+      }
+      return out;
+    }
+    if (path.dirname(p) === p) return out;
+  }
+}
 
 function parseSeed(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -52,7 +68,7 @@ async function main(): Promise<void> {
     return;
   }
   if (positionals[0] === 'controlnet' || positionals[0] === 'annotators') {
-    if (!values.out) throw badArgument('The output folder is missing: pass --out DIR.');
+    checkOutFolder(values.out);
     if (positionals[0] === 'annotators') {
       if (positionals.length !== 1) throw badArgument(`annotators takes no preset; got ${positionals.slice(1).join(' ')}.`);
       const dir = generateAnnotators(values.out, { seed: parseSeed(values.seed) });
@@ -74,7 +90,7 @@ async function main(): Promise<void> {
   if (positionals.length !== 1 || !(positionals[0] in presets)) {
     throw badArgument(`Name one preset (${Object.keys(presets).join(' or ')}); got ${positionals.length ? positionals.join(' ') : 'none'}. See --help.`);
   }
-  if (!values.out) throw badArgument('The output folder is missing: pass --out DIR.');
+  checkOutFolder(values.out);
   const info = await generateModelFolder({
     preset: positionals[0] as PresetName,
     outDir: values.out,

@@ -23,6 +23,26 @@ describe('npm run models -- controlnet | annotators', () => {
     expect(fs.readdirSync(path.join(dir, 'm', 'annotators')).sort()).toEqual(['depth.onnx', 'hed.onnx', 'lineart.onnx', 'seg.onnx']);
   });
 
+  it('refuses an --out that is a file (or lies below one) with a one-line error and exit 2, leaving the file', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pentimento-models-cli-'));
+    const file = path.join(dir, 'existing-file.png');
+    fs.writeFileSync(file, 'x');
+    const cases: [string[], RegExp][] = [
+      [['tiny', '--out', file], /^models: --out .*existing-file\.png is a file; give a folder \(created if missing\)\.$/],
+      [['annotators', '--out', file], /is a file; give a folder/],
+      [['controlnet', 'tiny', '--out', path.join(file, 'cn')], /^models: --out .*cn: .*existing-file\.png is a file, not a folder\.$/],
+    ];
+    const errs = await Promise.all(cases.map(([args]) => cli(args).catch((e) => e)));
+    errs.forEach((err, i) => {
+      expect(err.code, err.stderr).toBe(2);
+      expect(err.stderr.trim().split('\n')).toHaveLength(1);
+      expect(err.stderr.trim()).toMatch(cases[i][1]);
+    });
+    expect(fs.readFileSync(file, 'utf8')).toBe('x');
+    const help = await cli(['--help']);
+    expect(help.stdout).toMatch(/tiny: small widths, about 21 MiB/);
+  });
+
   it('refuses a controlnet without a preset with a one-line error and exit 2', async () => {
     const err = await cli(['controlnet', '--out', path.join(os.tmpdir(), 'never-written')]).catch((e) => e);
     expect(err.code).toBe(2);
