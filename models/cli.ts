@@ -68,17 +68,17 @@ async function main(): Promise<void> {
     return;
   }
   if (positionals[0] === 'controlnet' || positionals[0] === 'annotators') {
-    checkOutFolder(values.out);
+    const out = checkOutFolder(values.out);
     if (positionals[0] === 'annotators') {
       if (positionals.length !== 1) throw badArgument(`annotators takes no preset; got ${positionals.slice(1).join(' ')}.`);
-      const dir = generateAnnotators(values.out, { seed: parseSeed(values.seed) });
+      const dir = generateAnnotators(out, { seed: parseSeed(values.seed) });
       process.stdout.write(`${dir}/annotators: depth, seg, lineart, hed (random weights)\n`);
       return;
     }
     if (positionals.length !== 2 || !(positionals[1] in presets)) {
       throw badArgument(`controlnet needs a preset (${Object.keys(presets).join(' or ')}); see --help.`);
     }
-    const cn = generateControlNet(values.out, {
+    const cn = generateControlNet(out, {
       preset: positionals[1] as PresetName,
       seed: parseSeed(values.seed),
       variant: values.variant as ModelVariant | undefined,
@@ -90,10 +90,10 @@ async function main(): Promise<void> {
   if (positionals.length !== 1 || !(positionals[0] in presets)) {
     throw badArgument(`Name one preset (${Object.keys(presets).join(' or ')}); got ${positionals.length ? positionals.join(' ') : 'none'}. See --help.`);
   }
-  checkOutFolder(values.out);
+  const outDir = checkOutFolder(values.out);
   const info = await generateModelFolder({
     preset: positionals[0] as PresetName,
-    outDir: values.out,
+    outDir,
     seed: parseSeed(values.seed),
     variant: values.variant as ModelVariant | undefined,
     fp16: values.fp16,
