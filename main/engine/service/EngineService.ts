@@ -65,6 +65,8 @@ interface Job {
   seed: number;
   source: CancellationSource;
   queuedAt: number;
+  /** Set when its turn came; until then a cancel ends it at once. */
+  started?: boolean;
 }
 
 /**
@@ -314,10 +316,17 @@ export class EngineService implements EngineHandler {
     const job = params && this.jobs.get(params.jobId);
     if (!job || job.source.token.isCancelled) return { cancelled: false };
     job.source.cancel();
+    if (!job.started) {
+      // A job still waiting for its turn ends now, not when the jobs before it have run; runJob skips it.
+      this.jobs.delete(job.id);
+      this.emit('failed', { jobId: job.id, error: toErrorData(new PentimentoError('CANCELLED', 'The job was cancelled before it started.')) });
+    }
     return { cancelled: true };
   }
 
   private async runJob(job: Job): Promise<void> {
+    if (!this.jobs.has(job.id)) return; // cancelled while queued: its end is announced already
+    job.started = true;
     const queuedMs = performance.now() - job.queuedAt;
     try {
       job.source.token.throwIfCancelled();

@@ -127,6 +127,28 @@ describe('EngineService', () => {
     expect(ends.indexOf(first.jobId)).toBeLessThan(ends.indexOf(third.jobId));
     expect(await engine.handle('cancel', { jobId: third.jobId })).toEqual({ cancelled: false });
   });
+
+  it('cancelling a queued job ends it at once, before the running job, and its turn is skipped', async () => {
+    const first = await engine.handle('generate', { ...txt2img, steps: 30 });
+    const second = await engine.handle('generate', { ...txt2img, steps: 2 });
+    const third = await engine.handle('generate', { ...txt2img, steps: 2 });
+    expect(await engine.handle('cancel', { jobId: second.jobId })).toEqual({ cancelled: true });
+    const ended = (jobId: string) => events.findIndex((e) => (e.event === 'result' || e.event === 'failed') && (e.payload as { jobId: string }).jobId === jobId);
+    // Announced by the time cancel answers, while the first job still runs.
+    const secondEnd = ended(second.jobId);
+    expect(secondEnd).toBeGreaterThanOrEqual(0);
+    expect(events[secondEnd].event).toBe('failed');
+    expect((events[secondEnd].payload as EngineEvents['failed']).error.code).toBe('CANCELLED');
+    expect(ended(first.jobId)).toBe(-1);
+    // A second cancel of it changes nothing.
+    expect(await engine.handle('cancel', { jobId: second.jobId })).toEqual({ cancelled: false });
+    expect(await engine.handle('cancel', { jobId: first.jobId })).toEqual({ cancelled: true });
+    expect((await eventsOf(third.jobId)).some((e) => e.event === 'result')).toBe(true);
+    // Exactly one event for the skipped job, and the others ended after it.
+    expect(events.filter((e) => (e.payload as { jobId?: string }).jobId === second.jobId).map((e) => e.event)).toEqual(['failed']);
+    expect(ended(first.jobId)).toBeGreaterThan(secondEnd);
+    expect(ended(third.jobId)).toBeGreaterThan(ended(first.jobId));
+  });
 });
 
 describe('EngineService projects', () => {
