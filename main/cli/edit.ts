@@ -24,7 +24,7 @@ import { defaultCacheRoot, ensureDefaultControlNet } from '../engine/model/defau
 import { resolveModelDir } from '../engine/model/resolveModelDir';
 import { StableDiffusionModel } from '../engine/model/StableDiffusionModel';
 import { bestOfSeeds, MAX_BEST_OF, type SeedCandidate } from '../engine/pipelines/bestOfSeeds';
-import { checkCommon, checkSize, checkStrength } from '../engine/pipelines/checkInputs';
+import { checkCommon, checkSize, checkStrength, MAX_GUIDANCE } from '../engine/pipelines/checkInputs';
 import { DEFAULT_MAX_SIDE } from '../engine/pipelines/fitPhoto';
 import { imageToImage } from '../engine/pipelines/imageToImage';
 import { inpaint } from '../engine/pipelines/inpaint';
@@ -53,7 +53,7 @@ its generation parameters.
   --steps N           inference steps, 1–1000; default 20 (img2img runs ⌊N·strength⌋ of them,
                       reported as stepsRun in --json)
   --seed N            noise seed; random when absent (reported in --json and the PNG)
-  --guidance F        classifier-free guidance scale ≥ 0; default 7.5 (≤ 1 turns it off)
+  --guidance F        classifier-free guidance scale, 0–${MAX_GUIDANCE}; default 7.5 (≤ 1 turns it off)
   --negative TEXT     negative prompt
   --scheduler NAME    ddim | euler | euler-a | dpmpp-2m; default: from the model's scheduler_config.json
   --txt2img           generate from text alone (no --image), at --width × --height (default 512)
@@ -109,6 +109,33 @@ function number(name: string, text: string | undefined, integer = false): number
     throw badArgument(`--${name} is "${text}"; give ${integer ? 'a whole number' : 'a number'}.`);
   }
   return v;
+}
+
+/** The engine's names of values the CLI takes as flags. */
+const FLAG_OF: Record<string, string> = {
+  steps: '--steps',
+  guidance: '--guidance',
+  seed: '--seed',
+  strength: '--strength',
+  width: '--width',
+  height: '--height',
+  eta: '--eta',
+  innerSteps: '--inner-steps',
+  lr: '--lr',
+};
+
+/**
+ * Runs an engine check and names the value in its error as the flag the user typed
+ * ("--strength is 1.5; …", as the CLI's own checks say), not the engine's field name.
+ */
+function asFlags<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    const name = e instanceof PentimentoError && e.code === 'BAD_ARGUMENT' ? /^(\w+) is /.exec(e.message)?.[1] : undefined;
+    if (name === undefined || !(name in FLAG_OF)) throw e;
+    throw badArgument(`${FLAG_OF[name]}${(e as PentimentoError).message.slice(name.length)}`, (e as PentimentoError).details);
+  }
 }
 
 function defaultOut(image: string | undefined, seed: number): string {
@@ -269,7 +296,7 @@ async function main(): Promise<void> {
   const strength = number('strength', values.strength);
   if (strength !== undefined) {
     if (txt2img) throw badArgument('--strength applies to photo edits, not --txt2img.');
-    checkStrength(strength);
+    asFlags(() => checkStrength(strength));
   }
   const common: CommonRequest = {
     prompt: values.prompt,
@@ -280,11 +307,11 @@ async function main(): Promise<void> {
     scheduler: values.scheduler as SamplerName | undefined,
   };
   // The sampler default needs the model; any valid name checks the rest now.
-  const checked = checkCommon(common, 'ddim');
+  const checked = asFlags(() => checkCommon(common, 'ddim'));
   common.seed = checked.seed;
   const width = number('width', values.width, true) ?? DEFAULT_TXT2IMG_SIZE;
   const height = number('height', values.height, true) ?? DEFAULT_TXT2IMG_SIZE;
-  if (txt2img) checkSize(width, height);
+  if (txt2img) asFlags(() => checkSize(width, height));
   const out = values.out ?? defaultOut(values.image, checked.seed);
   checkOutputPng(out, '--out', [values.image, values.mask, ...controlSpecs.map((c) => c.image)]);
 
@@ -503,7 +530,7 @@ async function editByInversion(values: InversionFlags): Promise<void> {
   if (values.init !== undefined && values.init !== 'target' && values.init !== 'source') {
     throw badArgument(`--init is "${values.init}"; choose target or source.`);
   }
-  const settings = checkInversionSettings({
+  const settings = asFlags(() => checkInversionSettings({
     method,
     steps: number('steps', values.steps, true),
     guidance: number('guidance', values.guidance),
@@ -511,9 +538,9 @@ async function editByInversion(values: InversionFlags): Promise<void> {
     innerSteps: number('inner-steps', values['inner-steps'], true),
     lr: number('lr', values.lr),
     init: values.init as 'target' | 'source' | undefined,
-  });
+  }));
   const eta = number('eta', values.eta);
-  if (eta !== undefined) checkEta(eta);
+  if (eta !== undefined) asFlags(() => checkEta(eta));
   const out = values.out ?? defaultOut(values.image, 0);
   checkOutputPng(out, '--out', [values.image, values.mask]);
   const image = await loadImage(values.image, { name: values.image });

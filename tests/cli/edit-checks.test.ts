@@ -125,9 +125,15 @@ describe('npm run edit: what a fresh-clone user ran into', () => {
       [[...base, '--out', link], 'is the input file'],
       [[...base, '--out', path.join(tmp, 'a-folder.png')], 'is a folder'],
       [[...base, '--out', path.join(tmp, 'missing', 'o.png')], 'does not exist'],
-      [[...base, '--strength', '-0.1'], 'strength is -0.1; use a number in (0, 1]'],
-      [[...base, '--seed', '-1'], 'seed is -1'],
-      [[...base, '--guidance', '-1'], 'guidance is -1'],
+      // Errors name the flag as typed, whether the CLI or the engine checks the value.
+      [[...base, '--strength', '-0.1'], /^edit: --strength is -0\.1; use a number in \(0, 1\]/],
+      [[...base, '--strength', 'abc'], /^edit: --strength is "abc"; give a number\.$/],
+      [[...base, '--seed', '-1'], /^edit: --seed is -1; /],
+      [[...base, '--steps', '0'], /^edit: --steps is 0; use a whole number from 1 to 1000\.$/],
+      [[...base, '--guidance', '-1'], /^edit: --guidance is -1; use a number from 0 to 30 /],
+      // A huge scale was taken, then failed late as a NaN "fp16 overflow" from the UNet.
+      [[...base, '--guidance', '1e308'], /^edit: --guidance is 1e\+308; use a number from 0 to 30 \(≤ 1 turns classifier-free guidance off\)\.$/],
+      [['--txt2img', '--prompt', 'x', '--model', tiny, '--width', '60'], /^edit: --width is 60; use a multiple of 8/],
       [[...base, '--foo'], /^edit: unknown option --foo; see --help\.$/],
       [[...base, '--promt', 'y'], 'unknown option --promt (did you mean --prompt?); see --help.'],
       [['--image', photo, '--prompt', 'x', '--model', path.join(tmp, 'a-file'), '--out', path.join(tmp, 'o.png')], 'is a file, not a model folder'],

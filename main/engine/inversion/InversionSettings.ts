@@ -1,5 +1,5 @@
 import { badArgument } from '../errors';
-import { MAX_STEPS } from '../pipelines/checkInputs';
+import { MAX_GUIDANCE, MAX_STEPS } from '../pipelines/checkInputs';
 
 /**
  * `pti`: Prompt Tuning Inversion (Dong et al. 2023) — per-step conditional embeddings c_t.
@@ -83,7 +83,7 @@ export function checkInversionSettings(s: Partial<InversionSettings> & { method?
   const settings: InversionSettings = {
     method,
     steps: whole('steps', s.steps ?? d.steps, 1, MAX_STEPS),
-    guidance: finite('guidance', s.guidance ?? d.guidance, 0, 100),
+    guidance: finite('guidance', s.guidance ?? d.guidance, 0, MAX_GUIDANCE),
     sourcePrompt,
     innerSteps: whole('innerSteps', s.innerSteps ?? d.innerSteps, 0, 1000),
     lr: finite('lr', s.lr ?? d.lr, 0, 10),

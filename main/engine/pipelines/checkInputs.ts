@@ -4,6 +4,12 @@ import type { CommonRequest } from './PipelineRequest';
 
 export const DEFAULT_STEPS = 20;
 export const DEFAULT_GUIDANCE = 7.5;
+/**
+ * Upper bound of the classifier-free guidance scale: the app's slider and A1111's go to 30;
+ * far beyond, ε_u + s·(ε_c − ε_u) only blows up (a huge scale overflows to NaN in the UNet's
+ * next step), so it is refused up front rather than failing late.
+ */
+export const MAX_GUIDANCE = 30;
 export const DEFAULT_STRENGTH = 0.75;
 export const MAX_STEPS = 1000;
 export const MAX_SIDE = 2048;
@@ -33,8 +39,8 @@ export function checkCommon(r: CommonRequest, defaultScheduler: SamplerName): Ch
     throw badArgument(`steps is ${steps}; use a whole number from 1 to ${MAX_STEPS}.`, { steps });
   }
   const guidance = r.guidance ?? DEFAULT_GUIDANCE;
-  if (typeof guidance !== 'number' || !Number.isFinite(guidance) || guidance < 0) {
-    throw badArgument(`guidance is ${guidance}; use a number ≥ 0 (≤ 1 turns classifier-free guidance off).`, { guidance });
+  if (typeof guidance !== 'number' || !Number.isFinite(guidance) || guidance < 0 || guidance > MAX_GUIDANCE) {
+    throw badArgument(`guidance is ${guidance}; use a number from 0 to ${MAX_GUIDANCE} (≤ 1 turns classifier-free guidance off).`, { guidance });
   }
   const seed = r.seed ?? randomSeed();
   if (!Number.isSafeInteger(seed) || seed < 0) {

@@ -140,7 +140,10 @@ describe('textToImage', () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ steps: 0 }, /steps is 0; use a whole number from 1 to 1000/],
       [{ steps: 2.5 }, /steps is 2.5/],
-      [{ guidance: -1 }, /guidance is -1; use a number ≥ 0/],
+      [{ guidance: -1 }, /guidance is -1; use a number from 0 to 30/],
+      [{ guidance: 1e308 }, /guidance is 1e\+308; use a number from 0 to 30/],
+      [{ guidance: 30.5 }, /guidance is 30.5; use a number from 0 to 30/],
+      [{ guidance: Number.NaN }, /guidance is NaN/],
       [{ width: 65 }, /width is 65; use a multiple of 8/],
       [{ scheduler: 'plms' }, /scheduler is "plms"; choose one of ddim, euler, euler-a, dpmpp-2m/],
       [{ seed: -3 }, /seed is -3/],
