@@ -208,6 +208,12 @@ export interface ProjectResult {
  */
 export type ProjectHistory = Record<string, unknown>;
 
+/**
+ * The editor's controls (prompt, method, steps, seed…) as last used in a project, so they travel
+ * with it: the engine stores them as JSON without interpreting them, at most 64 KiB.
+ */
+export type ProjectSettings = Record<string, unknown>;
+
 /** Everything needed to resume editing a project. */
 export interface ProjectState {
   project: ProjectSummary;
@@ -218,6 +224,13 @@ export interface ProjectState {
   /** Oldest first. */
   results: ProjectResult[];
   history: ProjectHistory | null;
+  /** Absent until the editor saves its settings into the project. */
+  settings: ProjectSettings | null;
+  /**
+   * The generation parameters the opened file carried (a PNG Pentimento wrote), as in its
+   * `pentimento` text chunk; absent for any other image.
+   */
+  parameters?: Record<string, unknown>;
 }
 
 /** Requests: name → (params) → result. Every call may reject with ErrorData. */
@@ -246,6 +259,7 @@ export interface EngineRequests {
   /** Replaces the project's mask (any size is accepted; PNG, white = regenerate). */
   saveMask(params: { projectId: string; mask: { base64: string } }): { saved: true };
   saveHistory(params: { projectId: string; history: ProjectHistory }): { saved: true };
+  saveSettings(params: { projectId: string; settings: ProjectSettings }): { saved: true };
 }
 
 export type EngineRequestName = keyof EngineRequests;
@@ -292,10 +306,11 @@ export const ENGINE_REQUESTS: readonly EngineRequestName[] = [
   'openProject',
   'saveMask',
   'saveHistory',
+  'saveSettings',
 ];
 
 /** The requests that project storage (main/engine/projects) answers. */
-export const PROJECT_REQUESTS = ['createProject', 'listProjects', 'openProject', 'saveMask', 'saveHistory'] as const;
+export const PROJECT_REQUESTS = ['createProject', 'listProjects', 'openProject', 'saveMask', 'saveHistory', 'saveSettings'] as const;
 export type ProjectRequestName = (typeof PROJECT_REQUESTS)[number];
 
 /**

@@ -86,6 +86,8 @@ export class FakeEngine implements EngineHandler {
   /** Job ids a cancel was asked for. */
   readonly cancelled = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
+  /** Jobs queued whose turn has not come: a cancel ends them at once, as the engine does. */
+  private readonly waiting = new Set<string>();
   private nextJob = 1;
   /** While set, a running job waits after each step's progress; resume() resolves it. */
   private hold: { until: Promise<void>; release: () => void } | undefined;
@@ -153,6 +155,7 @@ export class FakeEngine implements EngineHandler {
         const jobId = (params as { jobId?: unknown })?.jobId;
         if (typeof jobId !== 'string') throw new PentimentoError('BAD_ARGUMENT', 'cancel needs { jobId: string }.');
         this.cancelled.add(jobId);
+        if (this.waiting.delete(jobId)) this.emit('failed', { jobId, error: toErrorData(new PentimentoError('CANCELLED', 'The job was cancelled before it started.')) });
         return { cancelled: true };
       }
     }
@@ -171,12 +174,20 @@ export class FakeEngine implements EngineHandler {
     }
     this.generateRequests.push(request);
     const jobId = `job-${this.nextJob++}`;
-    this.queue = this.queue.then(() => this.run(jobId, request).catch((e: unknown) => this.emit('failed', { jobId, error: toErrorData(e) })));
+    this.enqueue(jobId, () => this.run(jobId, request));
     return { jobId };
   }
 
+  /** Runs jobs one at a time; one cancelled while waiting is skipped (its end was announced at the cancel). */
+  private enqueue(jobId: string, run: () => Promise<void>): void {
+    this.waiting.add(jobId);
+    this.queue = this.queue.then(async () => {
+      if (!this.waiting.delete(jobId)) return;
+      await run().catch((e: unknown) => this.emit('failed', { jobId, error: toErrorData(e) }));
+    });
+  }
+
   private async run(jobId: string, request: GenerateRequest): Promise<void> {
-    if (this.cancelled.has(jobId)) throw new PentimentoError('CANCELLED', 'The job was cancelled before it started.');
     if (request.prompt.includes('BREAK')) {
       await new Promise((r) => setTimeout(r, this.stepMs));
       throw new PentimentoError('OUT_OF_MEMORY', 'The fake engine ran out of memory on purpose (BREAK in the prompt).');
@@ -262,7 +273,7 @@ export class FakeEngine implements EngineHandler {
     else this.reeditRequests.push(request as ReeditRequest);
     const jobId = `job-${this.nextJob++}`;
     const run = method === 'invertEdit' ? this.runInversion(jobId, request as InvertEditRequest) : this.runReedit(jobId, request as ReeditRequest);
-    this.queue = this.queue.then(() => run().catch((e: unknown) => this.emit('failed', { jobId, error: toErrorData(e) })));
+    this.enqueue(jobId, run);
     return { jobId };
   }
 

@@ -39,6 +39,9 @@ export class ProjectRequests {
       case 'saveHistory':
         await this.store.saveHistory(projectId(), p.history as Record<string, unknown>);
         return { saved: true } as RequestResult<K>;
+      case 'saveSettings':
+        await this.store.saveSettings(projectId(), p.settings as Record<string, unknown>);
+        return { saved: true } as RequestResult<K>;
       default:
         throw badArgument(`"${String(method)}" is not a project request.`);
     }

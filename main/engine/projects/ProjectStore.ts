@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { EncodedImage, ProjectHistory, ProjectResult, ProjectState, ProjectSummary } from '../../contract/contract';
+import type { EncodedImage, ProjectHistory, ProjectResult, ProjectSettings, ProjectState, ProjectSummary } from '../../contract/contract';
 import { badArgument, PentimentoError } from '../errors';
 import { encodePng } from '../image/encodePng';
 import { loadImage } from '../image/loadImage';
@@ -20,6 +20,8 @@ interface ProjectFile {
   height: number;
   /** The opened file as it came, e.g. "original.jpg". */
   original: string;
+  /** The generation parameters that file carried (a PNG Pentimento wrote). */
+  parameters?: Record<string, unknown>;
 }
 
 /** results/<id>.json; its presence is what commits a result (the PNG is written first). */
@@ -41,6 +43,7 @@ export interface NewResult {
 const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const THUMBNAIL_SIDE = 96;
 const MAX_HISTORY_BYTES = 1024 * 1024;
+const MAX_SETTINGS_BYTES = 64 * 1024;
 const ORIGINAL_EXTENSIONS: Record<string, string> = {
   png: 'png',
   jpeg: 'jpg',
@@ -56,12 +59,13 @@ const notFound = (id: string) =>
 /**
  * Projects on disk, one folder each under `root` (normally `<userDataDir>/projects`):
  *
- *   project.json      identity, photo size, times
+ *   project.json      identity, photo size, times, the opened file's generation parameters
  *   original.<ext>    the opened file, byte for byte
  *   photo.png         the working photo: upright per EXIF, flattened onto white (the mask's grid)
  *   thumbnail.png     for the project list
  *   mask.png          the current mask, white = regenerate
  *   history.json      the editor's history document
+ *   settings.json     the editor's controls as last used in this project
  *   results/<id>.png  each result, parameters in its text chunks; results/<id>.json commits it
  *
  * Every file is written atomically (temporary file, fsync, rename), and a new project's folder
@@ -96,6 +100,7 @@ export class ProjectStore {
       width: loaded.width,
       height: loaded.height,
       original,
+      ...(loaded.parameters ? { parameters: { ...loaded.parameters } } : {}),
     };
 
     await this.ensureRoot();
@@ -141,21 +146,18 @@ export class ProjectStore {
       throw ioError(`The photo of project "${id}" could not be read`, e);
     });
     const maskPng = await readOptional(path.join(dir, 'mask.png'));
-    const historyText = await readOptional(path.join(dir, 'history.json'));
-    let history: ProjectHistory | null = null;
-    if (historyText) {
-      try {
-        history = JSON.parse(historyText.toString('utf8')) as ProjectHistory;
-      } catch {
-        history = null; // Written atomically, so only a hand edit gets here: start a fresh history.
-      }
-    }
+    // Written atomically, so only a hand edit makes either unreadable: then it starts afresh.
+    const history = parseObject(await readOptional(path.join(dir, 'history.json'))) as ProjectHistory | null;
+    const settings = parseObject(await readOptional(path.join(dir, 'settings.json'))) as ProjectSettings | null;
+    const file = await this.readProjectFile(id);
     return {
       project,
       photo: encoded(photoPng, project.width, project.height),
       ...(maskPng ? { mask: encoded(maskPng, project.width, project.height) } : {}),
       results: await this.results(id),
       history,
+      settings,
+      ...(isPlainObject(file.parameters) ? { parameters: file.parameters } : {}),
     };
   }
 
@@ -188,6 +190,19 @@ export class ProjectStore {
     await this.locked(id, async () => {
       const file = await this.readProjectFile(id);
       await writeFileAtomic(path.join(this.dir(id), 'history.json'), Buffer.from(text));
+      await this.touch(file);
+    });
+  }
+
+  async saveSettings(id: string, settings: ProjectSettings): Promise<void> {
+    if (!isPlainObject(settings)) throw badArgument('saveSettings needs { projectId, settings: {…} } with settings a JSON object.');
+    const text = JSON.stringify(settings);
+    if (Buffer.byteLength(text) > MAX_SETTINGS_BYTES) {
+      throw badArgument(`The settings are ${Buffer.byteLength(text)} bytes; at most ${MAX_SETTINGS_BYTES} are stored.`);
+    }
+    await this.locked(id, async () => {
+      const file = await this.readProjectFile(id);
+      await writeFileAtomic(path.join(this.dir(id), 'settings.json'), Buffer.from(text));
       await this.touch(file);
     });
   }
@@ -331,6 +346,19 @@ async function readOptional(file: string): Promise<Buffer | undefined> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw ioError(`Could not read ${file}`, e);
+  }
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The JSON object in `bytes`, or null when absent, unreadable or not an object. */
+function parseObject(bytes: Buffer | undefined): Record<string, unknown> | null {
+  if (!bytes) return null;
+  try {
+    const value: unknown = JSON.parse(bytes.toString('utf8'));
+    return isPlainObject(value) ? value : null;
+  } catch {
+    return null;
   }
 }
 

@@ -5,6 +5,8 @@ import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProjectStore } from '../../../main/engine/projects/ProjectStore';
 import { ProjectRequests } from '../../../main/engine/projects/ProjectRequests';
+import { encodePng } from '../../../main/engine/image/encodePng';
+import type { GenerationParameters } from '../../../main/engine/image/GenerationParameters';
 
 let root: string;
 let store: ProjectStore;
@@ -43,6 +45,8 @@ describe('ProjectStore', () => {
     expect(state.results).toEqual([]);
     expect(state.mask).toBeUndefined();
     expect(state.history).toBeNull();
+    expect(state.settings).toBeNull();
+    expect(state.parameters).toBeUndefined();
 
     const dir = path.join(root, 'projects', state.project.id);
     expect(readdirSync(dir).sort()).toEqual(['original.png', 'photo.png', 'project.json', 'results', 'thumbnail.png']);
@@ -117,6 +121,45 @@ describe('ProjectStore', () => {
     expect((await store.open(project.id)).history).toEqual(history);
   });
 
+  it('keeps the generation parameters of a PNG Pentimento wrote in project.json and returns them on every open', async () => {
+    const parameters: GenerationParameters = {
+      prompt: 'a red barn at dusk',
+      negativePrompt: 'blurry',
+      seed: 4242,
+      steps: 9,
+      guidance: 6,
+      scheduler: 'euler-a',
+      strength: 0.55,
+      width: 16,
+      height: 8,
+      model: { name: 'sd15', hash: 'abcd' },
+      method: 'img2img',
+    };
+    const png = await encodePng(new Uint8Array(16 * 8 * 3).fill(90), 16, 8, parameters);
+    const created = await store.create({ base64: png.toString('base64'), name: 'result.png' });
+    expect(created.parameters).toEqual(parameters);
+    const file = JSON.parse(readFileSync(path.join(store.dir(created.project.id), 'project.json'), 'utf8'));
+    expect(file.parameters).toEqual(parameters);
+    expect((await store.open(created.project.id)).parameters).toEqual(parameters);
+    // A plain image has none.
+    const plain = await store.create({ base64: await gradientPng(8, 8), name: 'plain.png' });
+    expect(plain.parameters).toBeUndefined();
+    expect('parameters' in JSON.parse(readFileSync(path.join(store.dir(plain.project.id), 'project.json'), 'utf8'))).toBe(false);
+  });
+
+  it('stores the editor settings as given, refuses non-objects and oversized ones, and ignores a damaged file', async () => {
+    const { project } = await store.create({ base64: await gradientPng(8, 8), name: 'a.png' });
+    expect((await store.open(project.id)).settings).toBeNull();
+    const settings = { prompt: 'a quiet harbour', steps: 33, seed: 77, seedMode: 'locked', editMethod: 'pti' };
+    await store.saveSettings(project.id, settings);
+    expect((await store.open(project.id)).settings).toEqual(settings);
+    await expect(store.saveSettings(project.id, [] as never)).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    await expect(store.saveSettings(project.id, { prompt: 'x'.repeat(64 * 1024) })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    expect((await store.open(project.id)).settings).toEqual(settings);
+    writeFileSync(path.join(store.dir(project.id), 'settings.json'), '{"prompt": ');
+    expect((await store.open(project.id)).settings).toBeNull();
+  });
+
   it('lists projects newest activity first', async () => {
     const a = (await store.create({ base64: await gradientPng(8, 8), name: 'a.png' })).project;
     const b = (await store.create({ base64: await gradientPng(8, 8), name: 'b.png' })).project;
@@ -174,6 +217,7 @@ describe('ProjectRequests', () => {
     expect(await requests.handle('listProjects', undefined as never)).toHaveLength(1);
     expect(await requests.handle('saveMask', { projectId: id, mask: { base64: await rectMask(12, 9, 0, 0, 6, 9) } })).toEqual({ saved: true });
     expect(await requests.handle('saveHistory', { projectId: id, history: { cursor: 1 } })).toEqual({ saved: true });
+    expect(await requests.handle('saveSettings', { projectId: id, settings: { prompt: 'p', steps: 5 } })).toEqual({ saved: true });
 
     const result = {
       jobId: 'job-7',
@@ -188,6 +232,7 @@ describe('ProjectRequests', () => {
     const state = await requests.handle('openProject', { projectId: id });
     expect(state.results.map((r) => [r.id, r.jobId])).toEqual([[announced.saved!.resultId, 'job-7']]);
     expect(state.history).toEqual({ cursor: 1 });
+    expect(state.settings).toEqual({ prompt: 'p', steps: 5 });
     expect(path.dirname(requests.store.dir(id))).toBe(path.join(root, 'projects'));
 
     await expect(requests.handle('openProject', {} as never)).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
