@@ -95,7 +95,7 @@ Command line):
   --eta F             edit strength in [0, 1]: 0 reconstructs the photo; default 0.7 (pti), 1 (nti, ddim)
   --mask PATH         with --method: edit only where white; elsewhere the reconstruction is kept
   --inner-steps N     optimiser iterations per timestep (pti, nti); default 10
-  --lr F              Adam step size at the first timestep (decays by 1% per step); default 0.01
+  --lr F              pti, nti: Adam step size at the first timestep (decays by 1% per step); default 0.01
   --init WHICH        pti: start c_t from the target (default) or source prompt's embedding
   Inversions are cached per (photo, model, settings) under $PENTIMENTO_CACHE_DIR (or the user
   cache folder)/inversions: another --prompt or --eta re-runs only the edit.`;
@@ -526,6 +526,15 @@ async function editByInversion(values: InversionFlags): Promise<void> {
   if (values.image === undefined) throw badArgument('--method needs --image: the photo to invert.');
   for (const flag of ['txt2img', 'strength', 'noise', 'negative', 'scheduler', 'seed', 'width', 'height', 'dump'] as const) {
     if (values[flag] !== undefined) throw badArgument(`--${flag} does not apply to --method ${method} (a deterministic DDIM inversion and edit).`);
+  }
+  // Options of the optimised inversions only: refused rather than silently ignored.
+  if (method === 'ddim') {
+    for (const flag of ['inner-steps', 'lr'] as const) {
+      if (values[flag] !== undefined) throw badArgument(`--${flag} applies to --method pti and nti (the optimised inversions); ddim inverts without optimising.`);
+    }
+  }
+  if (values.init !== undefined && method !== 'pti') {
+    throw badArgument(`--init applies to --method pti (where its tuned prompt embedding starts), not ${method}.`);
   }
   if (values.init !== undefined && values.init !== 'target' && values.init !== 'source') {
     throw badArgument(`--init is "${values.init}"; choose target or source.`);

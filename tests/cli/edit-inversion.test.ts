@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readPngTextChunks } from '../../main/engine/image/pngTextChunks';
 import { readParameters } from '../../main/engine/image/readParameters';
 import { testModelDir } from '../fixtures/models';
 
@@ -67,6 +68,11 @@ describe('npm run edit --method', () => {
     const params = await readParameters(out);
     expect(params?.method).toBe('prompt-tuning-inversion');
     expect(params?.extra).toMatchObject({ eta: 0.6, sourcePrompt: 'a cat', innerSteps: 2, inversionId: a.inversionId, masked: true });
+    // Nothing is random in an inversion edit: no seed in the parameters or the A1111 text.
+    expect(params).not.toHaveProperty('seed');
+    const a1111 = readPngTextChunks(fs.readFileSync(out))?.find((c) => c.keyword === 'parameters')?.text;
+    expect(a1111).toMatch(/Steps: 3, Sampler: ddim, CFG scale: 7\.5, Size: 72x48/);
+    expect(a1111).not.toMatch(/Seed:/);
 
     const second = await edit(...common, '--prompt', 'a bird', '--eta', '0.2', '--out', path.join(tmp, 'pti2.png'));
     expect(second.code, second.stderr).toBe(0);
@@ -83,6 +89,11 @@ describe('npm run edit --method', () => {
       [['--method', 'pti', '--image', photo, '--prompt', 'x', '--eta', '2'], 'eta is 2'],
       [['--method', 'pti', '--image', photo, '--prompt', 'x', '--init', 'photo'], '--init is "photo"'],
       [['--image', photo, '--prompt', 'x', '--inner-steps', '3'], '--inner-steps applies to editing by inversion'],
+      // Options of one method given to another were taken silently.
+      [['--method', 'ddim', '--image', photo, '--prompt', 'x', '--inner-steps', '3'], '--inner-steps applies to --method pti and nti (the optimised inversions); ddim inverts without optimising.'],
+      [['--method', 'ddim', '--image', photo, '--prompt', 'x', '--lr', '0.1'], '--lr applies to --method pti and nti'],
+      [['--method', 'nti', '--image', photo, '--prompt', 'x', '--init', 'source'], '--init applies to --method pti (where its tuned prompt embedding starts), not nti.'],
+      [['--method', 'ddim', '--image', photo, '--prompt', 'x', '--guidance', '31'], '--guidance is 31; use a number from 0 to 30.'],
     ] as const;
     for (const [args, message] of bad) {
       const r = await edit(...args);

@@ -5,7 +5,8 @@
 export interface GenerationParameters {
   prompt: string;
   negativePrompt: string;
-  seed: number;
+  /** The noise seed; absent where nothing is random (edits by inversion). */
+  seed?: number;
   steps: number;
   /** Classifier-free guidance scale (A1111's "CFG scale"). */
   guidance: number;
@@ -55,7 +56,7 @@ export function parseGenerationParameters(value: unknown): GenerationParameters 
   const ok =
     typeof v.prompt === 'string' &&
     typeof v.negativePrompt === 'string' &&
-    isFiniteNumber(v.seed) &&
+    (v.seed === undefined || isFiniteNumber(v.seed)) &&
     isFiniteNumber(v.steps) &&
     isFiniteNumber(v.guidance) &&
     typeof v.scheduler === 'string' &&
@@ -72,7 +73,7 @@ export function parseGenerationParameters(value: unknown): GenerationParameters 
   return {
     prompt: v.prompt as string,
     negativePrompt: v.negativePrompt as string,
-    seed: v.seed as number,
+    ...(v.seed !== undefined ? { seed: v.seed as number } : {}),
     steps: v.steps as number,
     guidance: v.guidance as number,
     scheduler: v.scheduler as string,

@@ -11,7 +11,8 @@ export function formatA1111Parameters(p: GenerationParameters): string {
     ['Steps', p.steps],
     ['Sampler', p.scheduler],
     ['CFG scale', p.guidance],
-    ['Seed', p.seed],
+    // No Seed where nothing is random (inversion edits): a "Seed: 0" would be re-used as one.
+    ...(p.seed !== undefined ? [['Seed', p.seed] as [string, unknown]] : []),
     ['Size', `${p.width}x${p.height}`],
     ['Model hash', p.model.hash],
     ['Model', p.model.name],

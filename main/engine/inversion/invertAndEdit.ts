@@ -274,8 +274,7 @@ async function editAndMeasure(
   const parameters: GenerationParameters = withOutputSize({
     prompt: args.prompt,
     negativePrompt: '',
-    // Nothing is random: the result follows from the photo, the model and these settings.
-    seed: 0,
+    // No seed: nothing is random; the result follows from the photo, the model and these settings.
     steps: s.steps,
     guidance: s.guidance,
     scheduler: 'ddim',

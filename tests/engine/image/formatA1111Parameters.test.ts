@@ -20,6 +20,11 @@ describe('formatA1111Parameters', () => {
     );
   });
 
+  it('writes no Seed pair for parameters without a seed', () => {
+    const { seed: _seed, ...noSeed } = base;
+    expect(formatA1111Parameters(noSeed)).toBe('a lighthouse at dusk\nSteps: 20, Sampler: ddim, CFG scale: 7.5, Size: 512x768, Model hash: deadbeef, Model: sd15');
+  });
+
   it('quotes values with commas or colons so the pair line still splits', () => {
     const text = formatA1111Parameters({ ...base, negativePrompt: 'blur', model: { name: 'my, model: v2', hash: 'h' }, extra: { note: 'a "b"' } });
     expect(text.split('\n')).toEqual([

@@ -144,6 +144,15 @@ describe('readParameters', () => {
     expect(await readParameters(insertPngTextChunks(png, [{ keyword: 'pentimento', text: wrongSeed }]))).toBeUndefined();
   });
 
+  it('reads parameters without a seed (an inversion edit, where nothing is random) as having none', async () => {
+    const { seed: _seed, ...noSeed } = params;
+    const path = tmp.path('no-seed.png');
+    await savePng(path, patternRgb(4, 4), 4, 4, noSeed);
+    const read = await readParameters(path);
+    expect(read).toEqual(noSeed);
+    expect(read).not.toHaveProperty('seed');
+  });
+
   it('reports a missing file as BAD_IMAGE not found', async () => {
     await expect(readParameters(tmp.path('gone.png'))).rejects.toMatchObject({ code: 'BAD_IMAGE', message: expect.stringContaining('not found') });
   });
