@@ -7,13 +7,14 @@ import { describe, expect, it } from 'vitest';
 const ROOT = process.cwd();
 const electronInstalled = fs.existsSync(path.join(ROOT, 'node_modules', 'electron', 'dist'));
 
-describe('npm start (scripts/start.mjs)', () => {
-  // With Electron installed the script would launch the app; the offline path is what is tested.
-  it.skipIf(electronInstalled)('offline: two lines after the download notice — the reason and npm run web — and no stack trace', () => {
+describe('npm start (scripts/start.mjs) and npm run dev (scripts/dev.mjs)', () => {
+  // With Electron installed the scripts would launch the app; the offline path is what is tested.
+  // npm run dev ran electron-vite directly, which died with a stack trace without the binary.
+  it.skipIf(electronInstalled).each(['scripts/start.mjs', 'scripts/dev.mjs'])('%s offline: two lines after the download notice — the reason and npm run web — and no stack trace', (script) => {
     const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'pentimento-electron-cache-'));
     try {
       // A refused connection on loopback stands in for no network; an empty cache forces a download.
-      const r = spawnSync(process.execPath, ['scripts/start.mjs'], {
+      const r = spawnSync(process.execPath, [script], {
         cwd: ROOT,
         encoding: 'utf8',
         timeout: 60_000,
@@ -30,5 +31,11 @@ describe('npm start (scripts/start.mjs)', () => {
     } finally {
       fs.rmSync(cache, { recursive: true, force: true });
     }
+  });
+
+  it('package.json runs both through the scripts that check for Electron first', () => {
+    const scripts = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts;
+    expect(scripts.start).toBe('node scripts/start.mjs');
+    expect(scripts.dev).toBe('node scripts/dev.mjs');
   });
 });
