@@ -12,7 +12,8 @@ import { EXIT_BAD_INPUT, parseCliArgs, resolveUserPath, runCli } from './cliUtil
 
 const USAGE = `Usage: npm run graph -- COMMAND MODEL [options]
 MODEL is an .onnx file or a folder holding model.onnx. Derived models are saved to --out
-(an .onnx path, or a folder that gets model.onnx) and reference the source's weights.
+(a path ending in .onnx, or a folder that gets model.onnx; a name with another extension is
+refused) and reference the source's weights.
   inspect MODEL                      inputs/outputs, opset, op histogram, parameters, weight files
   split-kv MODEL --out OUT           per-layer cross-attention key/value inputs (+ kv_layers.json)
   add-control-residuals MODEL --out OUT
@@ -30,9 +31,23 @@ function modelFile(arg: string | undefined): string {
   return fs.existsSync(file) && fs.statSync(file).isDirectory() ? path.join(file, 'model.onnx') : file;
 }
 
-function outFile(out: string | undefined, source: LoadedModel): string {
+/**
+ * Where --out puts the derived model: an .onnx path as it is, else a folder that gets model.onnx.
+ * A new name with another extension (out.txt, g.json) would become a folder of that name, which
+ * is never what was meant: refused.
+ */
+function outFile(out: string | undefined): string {
   if (!out) throw badArgument('--out OUT is required for this command.');
-  const file = out.endsWith('.onnx') ? resolveUserPath(out) : path.join(resolveUserPath(out), 'model.onnx');
+  const resolved = resolveUserPath(out);
+  if (out.endsWith('.onnx')) return resolved;
+  const ext = path.extname(resolved);
+  const isFolder = fs.existsSync(resolved) && fs.statSync(resolved).isDirectory();
+  if (ext && !isFolder) throw badArgument(`--out ${out}: give an .onnx file or a folder (it gets model.onnx), not a ${ext} name.`);
+  if (fs.existsSync(resolved) && !isFolder) throw badArgument(`--out ${out} is a file; give an .onnx file or a folder (it gets model.onnx).`);
+  return path.join(resolved, 'model.onnx');
+}
+
+function checkNotSource(file: string, out: string | undefined, source: LoadedModel): string {
   if (file === source.path) throw badArgument(`--out ${out} would overwrite the source model; choose another path.`);
   return file;
 }
@@ -72,6 +87,8 @@ async function main(): Promise<void> {
   const [command, modelArg, ...extra] = positionals;
   if (!COMMANDS.includes(command)) throw badArgument(`Unknown command '${command}'; valid: ${COMMANDS.join(', ')}.`);
   if (extra.length) throw badArgument(`Unexpected arguments: ${extra.join(' ')}.`);
+  // --out is checked before the (possibly large) source model is read.
+  const out = command === 'inspect' ? undefined : outFile(values.out);
   const source = loadModel(modelFile(modelArg));
 
   switch (command) {
@@ -92,7 +109,7 @@ async function main(): Promise<void> {
       return;
     }
     case 'split-kv': {
-      const file = outFile(values.out, source);
+      const file = checkNotSource(out!, values.out, source);
       const { model, layers } = splitKv(source.model, { dir: source.dir });
       save(model, file, source);
       const manifest = path.join(path.dirname(file), 'kv_layers.json');
@@ -101,21 +118,21 @@ async function main(): Promise<void> {
       return;
     }
     case 'add-control-residuals': {
-      const file = outFile(values.out, source);
+      const file = checkNotSource(out!, values.out, source);
       const { model, residuals } = addControlResiduals(source.model, { dir: source.dir });
       save(model, file, source);
       process.stdout.write(`${residuals.length} residual inputs: ${residuals.map((r) => r.input).join(', ')}\n`);
       return;
     }
     case 'text-embeds': {
-      const file = outFile(values.out, source);
+      const file = checkNotSource(out!, values.out, source);
       const { model, needsInputIds } = textEmbeds(source.model, { dir: source.dir });
       save(model, file, source);
       process.stdout.write(`inputs: ${model.graph.input.map((v) => v.name).join(', ')}${needsInputIds ? ' (input_ids for the pooled output)' : ''}\n`);
       return;
     }
     case 'vjp': {
-      const file = outFile(values.out, source);
+      const file = checkNotSource(out!, values.out, source);
       const model = vjp(source.model, { wrt: names(values.wrt, '--wrt'), of: names(values.of, '--of') }, source.dir);
       save(model, file, source);
       process.stdout.write(`inputs: ${model.graph.input.map((v) => v.name).join(', ')}\noutputs: ${model.graph.output.map((v) => v.name).join(', ')}\n`);

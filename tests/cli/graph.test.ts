@@ -35,6 +35,25 @@ describe('npm run graph', () => {
     expect(fs.existsSync(path.join(tmp, 'vae-vjp', 'model.onnx'))).toBe(true);
   });
 
+  it('refuses an --out with another extension than .onnx (it became a folder out.txt/model.onnx) or naming a file', async () => {
+    fs.writeFileSync(path.join(tmp, 'a-file'), 'x');
+    const unet = path.join(tiny, 'unet');
+    const [txt, file] = await Promise.all([
+      graph(['split-kv', unet, '--out', path.join('g', 'out.txt')], tmp),
+      graph(['split-kv', unet, '--out', 'a-file'], tmp),
+    ]);
+    expect(txt.code).toBe(2);
+    expect(txt.stderr.trim()).toBe(`graph: --out ${path.join('g', 'out.txt')}: give an .onnx file or a folder (it gets model.onnx), not a .txt name.`);
+    expect(fs.existsSync(path.join(tmp, 'g'))).toBe(false);
+    expect(file.code).toBe(2);
+    expect(file.stderr.trim()).toBe('graph: --out a-file is a file; give an .onnx file or a folder (it gets model.onnx).');
+    // A folder whose name has a dot is still a folder.
+    fs.mkdirSync(path.join(tmp, 'kv.v2'));
+    const dotted = await graph(['text-embeds', path.join(tiny, 'text_encoder'), '--out', 'kv.v2'], tmp);
+    expect(dotted.code, dotted.stderr).toBe(0);
+    expect(fs.existsSync(path.join(tmp, 'kv.v2', 'model.onnx'))).toBe(true);
+  });
+
   it('vjp refuses integer inputs (the timestep of an optimum UNet, token ids), naming the dtype', async () => {
     const [timestep, ids] = await Promise.all([
       graph(['vjp', path.join(tiny, 'unet'), '--wrt', 'timestep', '--of', 'out_sample', '--out', path.join(tmp, 'never-t')]),
