@@ -108,7 +108,7 @@ async function main(): Promise<void> {
       let size = { width: image.width, height: image.height };
       if (values.resolution !== undefined) {
         const n = Number(values.resolution);
-        if (!Number.isInteger(n)) throw badArgument(`--resolution is "${values.resolution}"; give a whole number ≥ 64.`);
+        if (!Number.isInteger(n) || n < 64) throw badArgument(`--resolution is ${JSON.stringify(values.resolution)}; give a whole number ≥ 64.`);
         size = conditionSize(image.width, image.height, n);
       }
       const condition = await extractCondition(type, image, { ...(values.raw ? {} : options()), ...size, raw: values.raw, runtime });

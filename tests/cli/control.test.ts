@@ -120,6 +120,9 @@ describe('npm run control', () => {
     const bad = control('extract', '--type', 'normals', '--image', square, '--out', path.join(dir, 'x.png'));
     expect(bad.code).toBe(2);
     expectOneLineError(bad.stderr, /Unknown condition type "normals"; use one of canny, depth/);
+    const small = control('extract', '--type', 'canny', '--image', square, '--out', path.join(dir, 'x.png'), '--resolution', '10');
+    expect(small.code).toBe(2);
+    expectOneLineError(small.stderr, /^control: --resolution is "10"; give a whole number ≥ 64\.$/);
     const missing = control('score', '--type', 'lineart', '--image', square);
     expect(missing.code).toBe(2);
     expectOneLineError(missing.stderr, /score needs --condition/);
