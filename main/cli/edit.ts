@@ -25,6 +25,7 @@ import { resolveModelDir } from '../engine/model/resolveModelDir';
 import { StableDiffusionModel } from '../engine/model/StableDiffusionModel';
 import { bestOfSeeds, MAX_BEST_OF, type SeedCandidate } from '../engine/pipelines/bestOfSeeds';
 import { checkCommon, checkSize, checkStrength, MAX_GUIDANCE } from '../engine/pipelines/checkInputs';
+import { DEFAULT_MASK_BLUR } from '../engine/pipelines/compositeMasked';
 import { DEFAULT_MAX_SIDE } from '../engine/pipelines/fitPhoto';
 import { imageToImage } from '../engine/pipelines/imageToImage';
 import { inpaint } from '../engine/pipelines/inpaint';
@@ -48,7 +49,10 @@ its generation parameters.
                       A photo with transparency keeps its alpha (RGBA PNG out); grey photos come
                       out as RGB
   --prompt TEXT       what the result should show
-  --mask PATH         inpaint: white = regenerate, black = keep (any size; resized to the photo)
+  --mask PATH         inpaint: white = regenerate, black = keep (any size; resized to the photo).
+                      The result is pasted in through the mask feathered by a Gaussian of
+                      σ = ${DEFAULT_MASK_BLUR} px: pixels more than ${Math.ceil(3 * DEFAULT_MASK_BLUR)} px from any non-black mask pixel
+                      are the photo's, bit for bit
   --strength F        fraction of the schedule re-run, in (0, 1]; default 0.75 (1 with --mask)
   --steps N           inference steps, 1–1000; default 20 (img2img runs ⌊N·strength⌋ of them,
                       reported as stepsRun in --json)
@@ -93,7 +97,8 @@ Command line):
                       inversion); with --image. --steps then defaults to 50, --guidance to 7.5
   --source-prompt T   describes the photo; conditions the inversion (default: the empty prompt)
   --eta F             edit strength in [0, 1]: 0 reconstructs the photo; default 0.7 (pti), 1 (nti, ddim)
-  --mask PATH         with --method: edit only where white; elsewhere the reconstruction is kept
+  --mask PATH         with --method: edit only where white; elsewhere the photo is kept (pasted back
+                      through the feathered mask, as inpainting does)
   --inner-steps N     optimiser iterations per timestep (pti, nti); default 10
   --lr F              pti, nti: Adam step size at the first timestep (decays by 1% per step); default 0.01
   --init WHICH        pti: start c_t from the target (default) or source prompt's embedding

@@ -174,5 +174,7 @@ describe('npm run edit: what a fresh-clone user ran into', () => {
     expect(r.stdout).not.toContain('PAPERS.md');
     expect(r.stdout).toContain('README.md');
     expect(r.stdout).toContain('keeps its alpha');
+    // Inpainting's paste-back is feathered: said next to "black = keep", with the width.
+    expect(r.stdout).toMatch(/white = regenerate, black = keep .*\n.*feathered by a Gaussian of\s+σ = 4 px: pixels more than 12 px from any non-black mask pixel\s+are the photo's, bit for bit/);
   });
 });
