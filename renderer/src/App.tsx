@@ -7,6 +7,7 @@ import {
   Button,
   Divider,
   Group,
+  Paper,
   ScrollArea,
   SegmentedControl,
   Slider,
@@ -17,6 +18,7 @@ import {
   useComputedColorScheme,
   useMantineColorScheme,
 } from '@mantine/core';
+import { useMediaQuery } from '@mantine/hooks';
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import type {
   ControlNetInfo,
@@ -121,6 +123,18 @@ export function App() {
   const [modelAttempt, retryModel] = useReducer((n: number) => n + 1, 0);
   const [error, setError] = useState<ErrorData | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  /**
+   * From 1200 px the queue and results are a column of their own; narrower, they are a panel the
+   * header's Queue button shows over the canvas's right side (as a column they squeezed the canvas
+   * to a strip, and Mantine's full-width overlay hid the controls). Below 768 px the controls too.
+   */
+  const wide = useMediaQuery('(min-width: 75em)', true, { getInitialValueInEffect: false });
+  const controlsBeside = useMediaQuery('(min-width: 48em)', true, { getInitialValueInEffect: false });
+  const [queueShown, setQueueShown] = useState(false);
+  const [controlsShown, setControlsShown] = useState(true);
+  /** The project or photo being opened, shown over the canvas until it is (the engine may be busy with a job). */
+  const [opening, setOpening] = useState<string | null>(null);
+  const projectNames = useRef(new Map<string, string>());
   const [project, setProject] = useState<ProjectSummary | null>(null);
   const [photo, setPhoto] = useState<Photo | null>(null);
   const [controller, setController] = useState<CanvasController | null>(null);
@@ -237,10 +251,13 @@ export function App() {
       // The start-up reopen yields to any photo or project the user has opened, or is opening.
       if (opts.atStartup && (openTicket.current > 0 || projectRef.current)) return;
       const ticket = ++openTicket.current;
+      setOpening(projectNames.current.get(projectId) ?? 'the project');
       try {
         if (await showProject(await engineApi.openProject({ projectId }), ticket)) setError(null);
       } catch (e) {
         fail(e);
+      } finally {
+        if (ticket === openTicket.current) setOpening(null);
       }
     },
     [showProject, fail],
@@ -249,6 +266,7 @@ export function App() {
   const openImage = useCallback(
     async (base64: string, name: string) => {
       const ticket = ++openTicket.current;
+      setOpening(name);
       try {
         // A project opened after this one started stays shown (this photo is saved as a project all the same).
         if (!(await showProject(await engineApi.createProject({ image: { base64, name } }), ticket))) return;
@@ -258,6 +276,8 @@ export function App() {
         setNotice(null);
       } catch (e) {
         fail(e);
+      } finally {
+        if (ticket === openTicket.current) setOpening(null);
       }
     },
     [showProject, fail, update],
@@ -284,6 +304,7 @@ export function App() {
       (e: unknown) => !cancelled && setModel({ status: 'error', error: asErrorData(e) }),
     );
     engineApi.listProjects().then((list) => {
+      for (const p of list) projectNames.current.set(p.id, p.name);
       if (cancelled || list.length === 0 || projectRef.current) return;
       const last = window.localStorage.getItem(LAST_PROJECT_KEY);
       void openProject(list.find((p) => p.id === last)?.id ?? list[0].id, { atStartup: true });
@@ -423,7 +444,11 @@ export function App() {
       : mode === 'structure'
         ? `A new picture following the photo's ${settings.conditionType} map${settings.bestOf > 1 ? `; the most consistent of ${settings.bestOf} seeds is kept` : ''}.`
         : inversionMethod
-          ? `Inverts the photo by ${methodNames[settings.editMethod as keyof typeof methodNames]} (cached), shows its reconstruction, then edits it towards the target prompt${maskEmpty ? '' : ' inside the mask'}.`
+          ? `Inverts the photo by ${methodNames[settings.editMethod as keyof typeof methodNames]} (cached), shows its reconstruction, then ${
+              maskEmpty
+                ? 're-generates the whole picture from the inversion towards the target prompt (paint a mask to keep the rest of the photo).'
+                : "edits the masked area towards the target prompt; outside the mask the photo's own pixels stay."
+            }`
           : maskEmpty
             ? 'Re-imagines the whole photo. Paint a mask to change only part of it.'
             : 'Repaints the masked area (inpainting).';
@@ -771,25 +796,64 @@ export function App() {
   const jobs = queue.jobs.filter((j) => !dismissed.has(j.localId));
 
   return (
-    <AppShell header={{ height: 56 }} navbar={{ width: 340, breakpoint: 'sm' }} aside={{ width: 360, breakpoint: 'md' }} padding="md">
+    <AppShell
+      header={{ height: 56 }}
+      navbar={{ width: 340, breakpoint: 'sm', collapsed: { mobile: !controlsShown } }}
+      aside={{ width: 360, breakpoint: 'lg', collapsed: { mobile: !queueShown } }}
+      padding="md"
+      // Narrow, the queue panel keeps its width and lies over the canvas instead of covering the window.
+      style={wide ? undefined : ({ '--app-shell-aside-width': 'min(360px, 100vw)' } as React.CSSProperties)}
+    >
       <AppShell.Header>
-        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+        <Group h="100%" px={wide ? 'md' : 'sm'} justify="space-between" wrap="nowrap">
           {/* On a narrow window the model's name gives way (its tooltip has it whole); the modes never do. */}
           <Group gap="sm" wrap="nowrap" style={{ flex: 1, minWidth: 0, overflow: 'hidden' }}>
             <Title order={3} style={{ letterSpacing: -0.5, flexShrink: 0 }} visibleFrom="lg">
               Pentimento
             </Title>
-            <ModelBadge state={model} />
+            <ModelBadge state={model} compact={!wide} />
           </Group>
-          <SegmentedControl aria-label="Mode" value={mode} onChange={(v) => update({ mode: v as EditorMode })} data={MODES} style={{ flexShrink: 0 }} mx="sm" />
+          <SegmentedControl aria-label="Mode" value={mode} onChange={(v) => update({ mode: v as EditorMode })} data={MODES} size={wide ? 'sm' : 'xs'} style={{ flexShrink: 0 }} mx={wide ? 'sm' : 6} />
           <Group gap="xs" wrap="nowrap" style={{ flexShrink: 0 }}>
             {saveLabel && (
               <Text size="xs" c={saveFailed ? 'red' : 'dimmed'} data-testid="save-state" aria-live="polite">
                 {saveLabel}
               </Text>
             )}
-            <ProjectsMenu current={project} list={() => engineApi.listProjects()} onOpen={(id) => void openProject(id)} />
-            <Button onClick={onOpenClick}>Open image</Button>
+            <ProjectsMenu
+              current={project}
+              list={async () => {
+                const list = await engineApi.listProjects();
+                for (const p of list) projectNames.current.set(p.id, p.name);
+                return list;
+              }}
+              onOpen={(id) => void openProject(id)}
+            />
+            <Button onClick={onOpenClick} size={wide ? 'sm' : 'xs'}>
+              Open image
+            </Button>
+            <Button
+              hiddenFrom="sm"
+              size="xs"
+              variant={controlsShown ? 'light' : 'default'}
+              aria-label={controlsShown ? 'Hide controls' : 'Show controls'}
+              aria-expanded={controlsShown}
+              onClick={() => setControlsShown((v) => !v)}
+            >
+              Controls
+            </Button>
+            {!wide && (
+              <Button
+                size="xs"
+                variant={queueShown ? 'light' : 'default'}
+                aria-label={`${queueShown ? 'Hide queue' : 'Show queue'}${active.length > 0 ? ` (${active.length} active)` : ''}`}
+                aria-expanded={queueShown}
+                onClick={() => setQueueShown((v) => !v)}
+                rightSection={active.length > 0 ? <Badge size="xs" circle>{active.length}</Badge> : undefined}
+              >
+                Queue
+              </Button>
+            )}
             <Tooltip label={colorScheme === 'dark' ? 'Light theme' : 'Dark theme'}>
               <ActionIcon variant="default" size="lg" aria-label="Dark theme" aria-pressed={colorScheme === 'dark'} onClick={toggleColorScheme}>
                 <span aria-hidden style={{ fontSize: 16 }}>
@@ -813,7 +877,7 @@ export function App() {
         </Group>
       </AppShell.Header>
 
-      <AppShell.Navbar p="md">
+      <AppShell.Navbar p="md" style={controlsBeside || controlsShown ? undefined : { visibility: 'hidden' }}>
         <AppShell.Section grow component={ScrollArea} offsetScrollbars>
           {mode === 'personalize' ? (
             <PendingModePanel mode={mode} />
@@ -841,7 +905,7 @@ export function App() {
         </AppShell.Section>
       </AppShell.Navbar>
 
-      <AppShell.Main style={{ height: '100dvh', display: 'flex', flexDirection: 'column' }}>
+      <AppShell.Main style={{ height: '100dvh', display: 'flex', flexDirection: 'column', position: 'relative' }}>
         {model.status === 'error' && (
           <Alert color="red" title={`Model unavailable (${model.error.code})`} mb="sm" data-testid="model-error-alert">
             <Stack gap="xs" align="flex-start">
@@ -852,16 +916,35 @@ export function App() {
             </Stack>
           </Alert>
         )}
-        {error && !(model.status === 'error' && model.error.message === error.message) && (
-          <Alert color="red" title={`Error (${error.code})`} withCloseButton closeButtonLabel="Dismiss error" onClose={() => setError(null)} mb="sm">
-            {error.message}
-          </Alert>
-        )}
-        {notice && (
-          <Alert color="blue" withCloseButton closeButtonLabel="Dismiss notice" onClose={() => setNotice(null)} mb="sm">
-            {notice}
-          </Alert>
-        )}
+        {/* Errors and notices float over the canvas's top edge: shown in the flow they pushed the canvas down while they lasted. */}
+        <Stack
+          gap="xs"
+          data-testid="notifications"
+          style={{
+            position: 'absolute',
+            top: 'calc(var(--app-shell-header-offset, 0rem) + var(--mantine-spacing-xs))',
+            left: 'var(--mantine-spacing-md)',
+            right: 'var(--mantine-spacing-md)',
+            zIndex: 150,
+            alignItems: 'center',
+            pointerEvents: 'none',
+          }}
+        >
+          {error && !(model.status === 'error' && model.error.message === error.message) && (
+            <Paper shadow="md" radius="md" maw={640} w="100%" style={{ pointerEvents: 'auto' }}>
+              <Alert color="red" title={`Error (${error.code})`} withCloseButton closeButtonLabel="Dismiss error" onClose={() => setError(null)}>
+                {error.message}
+              </Alert>
+            </Paper>
+          )}
+          {notice && (
+            <Paper shadow="md" radius="md" maw={640} w="100%" style={{ pointerEvents: 'auto' }}>
+              <Alert color="blue" withCloseButton closeButtonLabel="Dismiss notice" onClose={() => setNotice(null)}>
+                {notice}
+              </Alert>
+            </Paper>
+          )}
+        </Stack>
         <CanvasToolbar
           maskTools={editing && mode === 'edit' && photo !== null}
           tool={tool}
@@ -890,6 +973,7 @@ export function App() {
           maskRevision={revision}
           brushDiameter={settings.brushSize}
           onCommit={record}
+          busy={opening ? `Opening ${opening}…` : undefined}
           overlay={
             fromPhoto && photo && visibleResults.length > 0 ? (
               <Group gap="xs" wrap="nowrap">
@@ -931,7 +1015,7 @@ export function App() {
         </Text>
       </AppShell.Main>
 
-      <AppShell.Aside p="md">
+      <AppShell.Aside p="md" style={wide || queueShown ? undefined : { visibility: 'hidden' }}>
         <AppShell.Section grow component={ScrollArea} offsetScrollbars>
           <Group justify="space-between" mb="xs">
             <Title order={5}>Queue</Title>

@@ -629,4 +629,55 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     expect(problems).toEqual([]);
     await page.close();
   }, 60_000);
+  it('narrow windows: Generate stays clickable, the queue shows on demand, a fitted photo re-fits, zoom stops at its limits, notices float', async () => {
+    const { page, problems } = await openPage(browser, server.url);
+    await page.setViewportSize({ width: 900, height: 700 });
+    await openWithChooser(page, COFFEE); // 600×400: fitted below 100 % at this width
+    const zoomLevel = async () => parseInt((await page.getByTestId('zoom-level').textContent()) ?? '', 10);
+    await expect.poll(zoomLevel).toBeLessThan(100);
+
+    // Nothing lies over Generate (a trial click hit-tests the button), and the queue is a panel shown on demand.
+    const generate = page.getByRole('button', { name: 'Generate', exact: true });
+    await generate.click({ trial: true, timeout: 2_000 });
+    expect(await page.getByRole('heading', { name: 'Results' }).isVisible()).toBe(false);
+    await generate.click();
+    await page.getByRole('button', { name: /^Show queue/ }).click();
+    await page.getByRole('heading', { name: 'Results' }).waitFor();
+    await page.getByRole('button', { name: /^Show result / }).first().waitFor();
+    await page.getByRole('button', { name: /^Hide queue/ }).click();
+    await page.getByRole('heading', { name: 'Results' }).waitFor({ state: 'hidden' });
+    await generate.click({ trial: true, timeout: 2_000 });
+
+    // Fitted and not zoomed by hand: a wider window re-fits the photo (600×400 fits whole at 100 %).
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await expect.poll(zoomLevel).toBe(100);
+
+    // Zoom − and + are disabled at the viewport's limits (5 % and 3200 %).
+    const zoomOut = page.getByRole('button', { name: 'Zoom out' });
+    const zoomIn = page.getByRole('button', { name: 'Zoom in' });
+    for (let i = 0; i < 30 && (await zoomOut.isEnabled()); i++) await zoomOut.click();
+    expect(await zoomLevel()).toBe(5);
+    expect(await zoomOut.isDisabled()).toBe(true);
+    for (let i = 0; i < 40 && (await zoomIn.isEnabled()); i++) await zoomIn.click();
+    expect(await zoomLevel()).toBe(3200);
+    expect(await zoomIn.isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Fit' }).click();
+
+    // A notice floats over the canvas: the canvas does not move while it shows.
+    const canvasTop = async () => (await page.getByTestId('canvas-frame').boundingBox())!.y;
+    const before = await canvasTop();
+    await page.getByRole('button', { name: /^Reuse settings of result / }).first().click();
+    await page.getByText(/are back in the controls/).waitFor();
+    expect(await canvasTop()).toBe(before);
+
+    // A number field left empty shows the value in use again once it loses focus.
+    await page.getByText('Structure', { exact: true }).click();
+    await page.getByLabel('Best of', { exact: true }).fill('');
+    await page.getByLabel('Prompt', { exact: true }).click();
+    await expect.poll(() => page.getByLabel('Best of', { exact: true }).inputValue()).toMatch(/^\d+$/);
+    await page.getByText('Edit photo', { exact: true }).click();
+
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
 });

@@ -1,10 +1,10 @@
-import { ActionIcon, Box, Group, Paper, Text, Tooltip } from '@mantine/core';
+import { ActionIcon, Box, Group, Loader, Paper, Text, Tooltip } from '@mantine/core';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type PointerEvent, type ReactNode } from 'react';
 import type { CanvasController } from '../editor/CanvasController';
 import { screenPoint } from '../editor/coordinates';
 import type { HistoryEntry } from '../editor/History';
 import type { DirtyRect } from '../editor/MaskRaster';
-import type { Viewport } from '../editor/Viewport';
+import { MAX_SCALE, MIN_SCALE, type Viewport } from '../editor/Viewport';
 
 // How painted mask pixels show over the photo (the mask itself is exported white-on-black).
 const TINT = [255, 48, 112] as const;
@@ -35,6 +35,8 @@ export interface CanvasViewProps {
   placeholder: ReactNode;
   /** Floating controls at the canvas's top-left corner (the before/after switch). */
   overlay?: ReactNode;
+  /** While set (e.g. "Opening chelsea.png…"), a loader with this text covers the canvas. */
+  busy?: string;
 }
 
 /**
@@ -43,7 +45,7 @@ export interface CanvasViewProps {
  * stays registered to the image grid at any zoom. Input goes through the CanvasController.
  */
 export function CanvasView(props: CanvasViewProps) {
-  const { base, controller, showMask, paintEnabled, compare, comparePosition, maskRevision, brushDiameter, onCommit, placeholder, overlay } = props;
+  const { base, controller, showMask, paintEnabled, compare, comparePosition, maskRevision, brushDiameter, onCommit, placeholder, overlay, busy } = props;
   const frameRef = useRef<HTMLDivElement>(null);
   const maskRef = useRef<HTMLCanvasElement | null>(null);
   // The mask canvas mounts only once the viewport is known; it is drawn whole when it does.
@@ -52,6 +54,8 @@ export function CanvasView(props: CanvasViewProps) {
   const [viewport, setViewport] = useState<Viewport | null>(null);
   const [cursor, setCursor] = useState<{ x: number; y: number } | null>(null);
   const [panning, setPanning] = useState(false);
+  /** The view is fitted and the user has not zoomed or panned since: a resized canvas re-fits it. */
+  const fitted = useRef(true);
 
   const frameSize = () => {
     const r = frameRef.current?.getBoundingClientRect();
@@ -61,7 +65,19 @@ export function CanvasView(props: CanvasViewProps) {
   // A new image (or controller) is shown fitted to the frame.
   useLayoutEffect(() => {
     if (!controller) return setViewport(null);
+    fitted.current = true;
     setViewport(controller.fit(frameSize()));
+  }, [controller]);
+
+  // The window or a panel beside the canvas changed its size: a fitted view fits the new size.
+  useEffect(() => {
+    const frame = frameRef.current;
+    if (!frame || !controller) return;
+    const observer = new ResizeObserver(() => {
+      if (fitted.current) setViewport(controller.fit(frameSize()));
+    });
+    observer.observe(frame);
+    return () => observer.disconnect();
   }, [controller]);
 
   useEffect(() => {
@@ -102,6 +118,7 @@ export function CanvasView(props: CanvasViewProps) {
     const onWheel = (e: WheelEvent) => {
       e.preventDefault();
       const r = frame.getBoundingClientRect();
+      fitted.current = false;
       setViewport(controller.wheel(screenPoint(e.clientX - r.left, e.clientY - r.top), e.deltaY));
     };
     frame.addEventListener('wheel', onWheel, { passive: false });
@@ -163,7 +180,10 @@ export function CanvasView(props: CanvasViewProps) {
     setCursor({ x: p.x, y: p.y });
     const change = controller.pointerMove({ point: p, button: e.button });
     draw(change.dirty);
-    if (change.viewport) setViewport(change.viewport);
+    if (change.viewport) {
+      fitted.current = false;
+      setViewport(change.viewport);
+    }
   };
   const onPointerUp = () => {
     if (!controller) return;
@@ -172,11 +192,22 @@ export function CanvasView(props: CanvasViewProps) {
     if (committed) onCommit(committed);
   };
 
-  const zoom = (factor: number) => controller && setViewport(controller.zoomBy(factor, frameSize()));
-  const fit = () => controller && setViewport(controller.fit(frameSize()));
+  const zoom = (factor: number) => {
+    if (!controller) return;
+    fitted.current = false;
+    setViewport(controller.zoomBy(factor, frameSize()));
+  };
+  const fit = () => {
+    if (!controller) return;
+    fitted.current = true;
+    setViewport(controller.fit(frameSize()));
+  };
 
   const showBrush = paintEnabled && showMask && cursor && viewport && !panning;
   const scale = viewport?.scale ?? 1;
+  // Zoom stops at the viewport's limits, and so do its buttons.
+  const atMin = scale <= MIN_SCALE * 1.0001;
+  const atMax = scale >= MAX_SCALE * 0.9999;
 
   return (
     <Paper withBorder radius="md" style={{ position: 'relative', flex: 1, minHeight: 320, overflow: 'hidden' }} className="pentimento-canvas">
@@ -272,19 +303,38 @@ export function CanvasView(props: CanvasViewProps) {
           {overlay}
         </Paper>
       )}
+      {busy && (
+        <Box
+          role="status"
+          data-testid="canvas-busy"
+          style={{
+            position: 'absolute',
+            inset: 0,
+            zIndex: 2,
+            display: 'grid',
+            placeItems: 'center',
+            background: 'color-mix(in srgb, var(--mantine-color-body) 70%, transparent)',
+          }}
+        >
+          <Group gap="sm" wrap="nowrap">
+            <Loader size="sm" aria-hidden />
+            <Text fw={600}>{busy}</Text>
+          </Group>
+        </Box>
+      )}
       {controller && viewport && (
         <Paper shadow="sm" radius="md" p={4} withBorder style={{ position: 'absolute', right: 10, bottom: 10 }}>
           <Group gap={4} wrap="nowrap">
-            <Tooltip label="Zoom out">
-              <ActionIcon variant="subtle" aria-label="Zoom out" onClick={() => zoom(1 / 1.25)}>
+            <Tooltip label={atMin ? `Zoom out (at the ${Math.round(MIN_SCALE * 100)}% limit)` : 'Zoom out'}>
+              <ActionIcon variant="subtle" aria-label="Zoom out" onClick={() => zoom(1 / 1.25)} disabled={atMin}>
                 <span style={{ fontSize: 18, lineHeight: 1 }}>−</span>
               </ActionIcon>
             </Tooltip>
             <Text size="xs" w={44} ta="center" data-testid="zoom-level">
               {Math.round(scale * 100)}%
             </Text>
-            <Tooltip label="Zoom in">
-              <ActionIcon variant="subtle" aria-label="Zoom in" onClick={() => zoom(1.25)}>
+            <Tooltip label={atMax ? `Zoom in (at the ${Math.round(MAX_SCALE * 100)}% limit)` : 'Zoom in'}>
+              <ActionIcon variant="subtle" aria-label="Zoom in" onClick={() => zoom(1.25)} disabled={atMax}>
                 <span style={{ fontSize: 18, lineHeight: 1 }}>+</span>
               </ActionIcon>
             </Tooltip>

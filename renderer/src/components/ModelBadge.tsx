@@ -10,7 +10,7 @@ export type ModelState = { status: 'loading' } | { status: 'ready'; info: ModelI
  * failed to load says so, with the engine's message in the tooltip (the editor's alert offers
  * Retry) — never an endless "Loading".
  */
-export function ModelBadge({ state }: { state: ModelState }) {
+export function ModelBadge({ state, compact = false }: { state: ModelState; /** A narrow header: one short badge, the rest in its tooltip. */ compact?: boolean }) {
   if (state.status === 'loading') {
     return (
       <Badge color="gray" variant="light" role="status" aria-label="Loading model">
@@ -28,9 +28,20 @@ export function ModelBadge({ state }: { state: ModelState }) {
     );
   }
   const model = state.info;
+  const where = `${model.name} — ${model.dir} · ${model.provider}${model.inpaintingUnet ? ' · inpainting UNet' : ''}`;
+  if (compact && model.isTestModel) {
+    // The short label still says "test model"; the name and what random weights mean are in the tooltip.
+    return (
+      <Tooltip label={`${where}. Random weights: results are noise-like patterns, useful only to try the editor.`} multiline w={320}>
+        <Badge size="sm" color="orange.5" c="dark.9" variant="filled" tabIndex={0} data-testid="test-model" aria-label={`Model: ${model.name}, random-weight test model`} style={{ flexShrink: 0 }}>
+          test model
+        </Badge>
+      </Tooltip>
+    );
+  }
   return (
     <Group gap="xs" wrap="nowrap" style={{ minWidth: 0 }}>
-      <Tooltip label={`${model.name} — ${model.dir} · ${model.provider}${model.inpaintingUnet ? ' · inpainting UNet' : ''}`}>
+      <Tooltip label={where} multiline maw={420}>
         <Badge variant="light" tabIndex={0} aria-label={`Model: ${model.name}`} data-testid="model-name" tt="none" miw={64} style={{ flexShrink: 1 }}>
           {model.name}
         </Badge>

@@ -117,9 +117,16 @@ export function ResultsGallery({ results, selectedId, onSelect, onReuse, onExpor
                   </Badge>
                 )}
               </Group>
-              <Text size="xs" lineClamp={2} title={String(r.parameters.prompt ?? '')}>
-                {String(r.parameters.prompt ?? '') || '(no prompt)'}
-              </Text>
+              {r.scores.eta === 0 ? (
+                // The reconstruction shows the photo as inverted, not the target prompt's edit.
+                <Text size="xs" data-testid="reconstruction-note" title={`Target prompt (edits at η > 0): ${String(r.parameters.prompt ?? '') || '(none)'}`}>
+                  Reconstruction of the photo (η 0): no edit yet
+                </Text>
+              ) : (
+                <Text size="xs" lineClamp={2} title={String(r.parameters.prompt ?? '')}>
+                  {String(r.parameters.prompt ?? '') || '(no prompt)'}
+                </Text>
+              )}
               <Text size="xs" c="dimmed">
                 {summary(r.parameters)} · {r.width}×{r.height}
               </Text>

@@ -1,8 +1,9 @@
-import { Alert, Badge, Box, Center, Group, Image, Loader, NumberInput, Select, Slider, Stack, Text } from '@mantine/core';
+import { Alert, Badge, Box, Center, Group, Image, Loader, Select, Slider, Stack, Text } from '@mantine/core';
 import type { ConditionType, ControlNetInfo } from '../../../main/contract/contract';
 import type { ErrorData } from '../../../main/engine/errors';
 import { conditionTypeName } from '../editor/resultScores';
 import { CONDITION_TYPES, MAX_BEST_OF, type Settings } from '../editor/settings';
+import { NumberField } from './NumberField';
 
 const TYPE_OPTIONS: { value: ConditionType; label: string }[] = CONDITION_TYPES.map((value) => ({
   value,
@@ -24,6 +25,8 @@ export interface StructureControlsProps {
   preview: ConditionPreviewState;
 }
 
+// Each slider's value is written beside its name, so the thumb shows no value bubble: one there
+// would only cover that text while the thumb is near the right end.
 function FractionSlider({ label, value, onChange, hint }: { label: string; value: number; onChange: (v: number) => void; hint: string }) {
   return (
     <div>
@@ -35,7 +38,7 @@ function FractionSlider({ label, value, onChange, hint }: { label: string; value
           {hint}
         </Text>
       </Group>
-      <Slider min={0} max={1} step={0.05} value={value} onChange={onChange} label={(v) => v.toFixed(2)} thumbLabel={label} />
+      <Slider min={0} max={1} step={0.05} value={value} onChange={onChange} label={null} thumbLabel={label} />
     </div>
   );
 }
@@ -133,7 +136,7 @@ export function StructureControls({ settings: s, update, controlnets, preview }:
             {s.controlScale.toFixed(2)} · 0 = off
           </Text>
         </Group>
-        <Slider min={0} max={2} step={0.05} value={s.controlScale} onChange={(v) => update({ controlScale: v })} label={(v) => v.toFixed(2)} thumbLabel="Conditioning scale" />
+        <Slider min={0} max={2} step={0.05} value={s.controlScale} onChange={(v) => update({ controlScale: v })} label={null} thumbLabel="Conditioning scale" />
       </div>
       <FractionSlider
         label="Guidance start"
@@ -147,14 +150,14 @@ export function StructureControls({ settings: s, update, controlnets, preview }:
         hint={`until ${Math.round(s.controlEnd * 100)}% of the steps`}
         onChange={(v) => update({ controlEnd: Math.max(v, Math.min(1, s.controlStart + 0.05)) })}
       />
-      <NumberInput
+      <NumberField
         label="Best of"
         description="Seeds to try; the result most consistent with the condition is kept"
         min={1}
         max={MAX_BEST_OF}
         allowDecimal={false}
         value={s.bestOf}
-        onChange={(v) => typeof v === 'number' && update({ bestOf: Math.max(1, Math.min(MAX_BEST_OF, Math.round(v))) })}
+        onValue={(bestOf) => update({ bestOf })}
       />
     </Stack>
   );

@@ -19,9 +19,11 @@ export function resultSteps(parameters: Record<string, unknown>): ResultSteps {
   return { ...(requested !== undefined ? { requested } : {}), ...(run !== undefined ? { run } : {}) };
 }
 
-/** "20 steps", or "20 steps, 15 run" when the engine ran fewer; undefined when unknown. */
+const steps = (n: number) => (n === 1 ? '1 step' : `${n} steps`);
+
+/** "20 steps" ("1 step"), or "20 steps, 15 run" when the engine ran fewer; undefined when unknown. */
 export function stepsLabel(parameters: Record<string, unknown>): string | undefined {
   const { requested, run } = resultSteps(parameters);
-  if (requested === undefined) return run === undefined ? undefined : `${run} steps run`;
-  return run === undefined ? `${requested} steps` : `${requested} steps, ${run} run`;
+  if (requested === undefined) return run === undefined ? undefined : `${steps(run)} run`;
+  return run === undefined ? steps(requested) : `${steps(requested)}, ${run} run`;
 }

@@ -13,6 +13,12 @@ describe('resultSteps', () => {
     expect(resultSteps({ steps: 8, stepsRun: 2 })).toEqual({ requested: 8, run: 2 });
   });
 
+  it('says "1 step", not "1 steps"', () => {
+    expect(stepsLabel({ steps: 1 })).toBe('1 step');
+    expect(stepsLabel({ steps: 4, extra: { stepsRun: 1 } })).toBe('4 steps, 1 run');
+    expect(stepsLabel({ extra: { stepsRun: 1 } })).toBe('1 step run');
+  });
+
   it('ignores values that are not step counts', () => {
     expect(resultSteps({ steps: 'ten', extra: { stepsRun: 2.5 } })).toEqual({});
     expect(stepsLabel({})).toBeUndefined();
