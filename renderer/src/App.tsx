@@ -56,9 +56,12 @@ import {
   loadSettings,
   randomSeed,
   requestScheduler,
+  projectSettings,
   saveSettings,
   settingsFromParameters,
+  settingsFromPhotoParameters,
   strengthKey,
+  withProjectSettings,
   type EditorMode,
   type Settings,
 } from './editor/settings';
@@ -73,6 +76,9 @@ interface Photo {
 }
 
 const LAST_PROJECT_KEY = 'pentimento.lastProject';
+/** Quiet time after the last settings change before they are saved into the project. */
+const SETTINGS_SAVE_DEBOUNCE_MS = 400;
+const RESTORED_NOTICE = "Settings restored from the image's parameters.";
 /** Quiet time after the last η change before the re-edit is sent (a drag sends one, not dozens). */
 const REEDIT_DEBOUNCE_MS = 250;
 /** Same for the condition preview after a type change. */
@@ -177,12 +183,11 @@ export function App() {
   // Saves run in order; a failure is shown, and the next save tries again.
   const saving = useRef(Promise.resolve());
   const persist = useCallback(
-    (work: (projectId: string) => Promise<unknown>) => {
-      const p = projectRef.current;
-      if (!p) return;
+    (work: (projectId: string) => Promise<unknown>, projectId = projectRef.current?.id) => {
+      if (!projectId) return;
       setPendingSaves((n) => n + 1);
       saving.current = saving.current
-        .then(() => work(p.id))
+        .then(() => work(projectId))
         .then(
           () => setSaveFailed(false),
           (e: unknown) => {
@@ -211,6 +216,35 @@ export function App() {
     persist((projectId) => engineApi.saveHistory({ projectId, history: doc }));
   }, [persist, history]);
 
+  // The settings travel with the project: saved into it once they rest (unless it has them already).
+  const savedSettings = useRef<{ projectId: string; json: string } | null>(null);
+  const settingsSave = useRef<{ timer: ReturnType<typeof setTimeout>; run: () => void } | null>(null);
+  /** Saves a pending change now (before another project replaces the settings). */
+  const flushSettings = useCallback(() => {
+    const pending = settingsSave.current;
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    settingsSave.current = null;
+    pending.run();
+  }, []);
+  useEffect(() => {
+    if (!project) return;
+    const values = projectSettings(settings);
+    const json = JSON.stringify(values);
+    if (savedSettings.current?.projectId === project.id && savedSettings.current.json === json) return;
+    if (settingsSave.current) clearTimeout(settingsSave.current.timer);
+    const projectId = project.id;
+    const run = () => {
+      savedSettings.current = { projectId, json };
+      persist(() => engineApi.saveSettings({ projectId, settings: values }), projectId);
+    };
+    const timer = setTimeout(() => {
+      settingsSave.current = null;
+      run();
+    }, SETTINGS_SAVE_DEBOUNCE_MS);
+    settingsSave.current = { timer, run };
+  }, [settings, project, persist]);
+
   // ---- projects -------------------------------------------------------------------------------
 
   /**
@@ -225,7 +259,17 @@ export function App() {
       if (ticket !== openTicket.current) return false;
       const mask = state.mask ? await maskFromPng(state.mask.pngBase64, p.width, p.height) : new MaskRaster(p.width, p.height);
       if (ticket !== openTicket.current) return false;
-      const s = settingsRef.current;
+      flushSettings();
+      // The project's own settings; a new one from a PNG Pentimento wrote takes that PNG's parameters;
+      // any other starts from the current (last-used) ones.
+      const s = state.settings
+        ? withProjectSettings(settingsRef.current, state.settings)
+        : state.parameters
+          ? { ...settingsRef.current, ...settingsFromPhotoParameters(state.parameters) }
+          : settingsRef.current;
+      savedSettings.current = state.settings ? { projectId: p.id, json: JSON.stringify(projectSettings(s)) } : null;
+      setSettings(s);
+      settingsRef.current = s;
       const c = new CanvasController(mask, { radius: s.brushSize / 2, hardness: s.hardness, mode: 'brush' });
       const saved = state.history?.hiddenResultIds;
       hidden.current = new Set(Array.isArray(saved) ? saved.filter((v): v is string => typeof v === 'string') : []);
@@ -243,7 +287,7 @@ export function App() {
       window.localStorage.setItem(LAST_PROJECT_KEY, p.id);
       return true;
     },
-    [history],
+    [history, flushSettings],
   );
 
   const openProject = useCallback(
@@ -269,11 +313,12 @@ export function App() {
       setOpening(name);
       try {
         // A project opened after this one started stays shown (this photo is saved as a project all the same).
-        if (!(await showProject(await engineApi.createProject({ image: { base64, name } }), ticket))) return;
+        const state = await engineApi.createProject({ image: { base64, name } });
+        if (!(await showProject(state, ticket))) return;
         // A photo is for Edit photo, or for Structure, which takes its condition from it.
         if (settingsRef.current.mode !== 'edit' && settingsRef.current.mode !== 'structure') update({ mode: 'edit' });
         setError(null);
-        setNotice(null);
+        setNotice(state.parameters ? RESTORED_NOTICE : null);
       } catch (e) {
         fail(e);
       } finally {
@@ -696,8 +741,9 @@ export function App() {
     }
   };
   const reuse = (r: ResultItem) => {
-    update(settingsFromParameters(r.parameters));
-    setNotice(`Settings of result ${r.number} are back in the controls (seed locked to ${String(r.parameters.seed)}).`);
+    const back = settingsFromParameters(r.parameters);
+    update(back);
+    setNotice(`Settings of result ${r.number} are back in the controls${back.seed !== undefined ? ` (seed locked to ${back.seed})` : ''}.`);
   };
 
   // ---- window-wide input: shortcuts, drop, paste ------------------------------------------------

@@ -1,10 +1,12 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PentimentoError } from '../../main/engine/errors';
+import { encodePng } from '../../main/engine/image/encodePng';
+import type { GenerationParameters } from '../../main/engine/image/GenerationParameters';
 import { startWebServer, type WebServer } from '../../main/web/WebServer';
 import { FakeEngine, fakeConsistency } from '../web/fakeEngine';
 import { buildRenderer, closeLeftPages, hasChromium, launchChromium, maskAlphaAt, openPage, screenshot, strokeAcross, CHROMIUM } from './browser';
@@ -223,15 +225,21 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     await page.getByRole('button', { name: 'Generate', exact: true }).click();
     await prompt.fill('a quick job');
     await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    await prompt.fill('a job cancelled while waiting');
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
     const jobs = page.getByTestId('job');
-    // Newest first: quick (3), BREAK (2), slow (1); one runs, the others wait.
-    await expect.poll(() => jobs.evaluateAll((els) => els.map((e) => e.getAttribute('data-status')))).toEqual(['queued', 'queued', 'running', 'failed']);
+    // Newest first: waiting (5), quick (4), BREAK (3), slow (2); one runs, the others wait.
+    await expect.poll(() => jobs.evaluateAll((els) => els.map((e) => e.getAttribute('data-status')))).toEqual(['queued', 'queued', 'queued', 'running', 'failed']);
     await screenshot(page, 'e2e-queue.png');
+    // A waiting job's Cancel takes effect at once, though the slow job holds the engine.
+    await page.getByRole('button', { name: 'Cancel job 5', exact: true }).click();
+    await expect.poll(() => jobs.evaluateAll((els) => els.map((e) => e.getAttribute('data-status')))).toEqual(['cancelled', 'queued', 'queued', 'running', 'failed']);
     const cancelsBefore = engine.cancelled.size;
     await page.getByRole('button', { name: 'Cancel job 2', exact: true }).click();
     await expect.poll(() => engine.cancelled.size).toBe(cancelsBefore + 1);
     engine.resume();
     await expect.poll(() => jobs.evaluateAll((els) => els.map((e) => e.getAttribute('data-status'))), { timeout: 10_000 }).toEqual([
+      'cancelled',
       'done',
       'failed',
       'cancelled',
@@ -458,7 +466,9 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
   }, 45_000);
 
   it('defaults to the CLI\'s settings (the model\'s scheduler; strength 0.75, with a mask 1), shows the steps that ran, and Escape abandons a stroke', async () => {
-    const { page, problems } = await openPage(browser, server.url); // a fresh browser profile: default settings
+    // A first run: no projects yet (a reopened one brings its own settings) and a fresh browser profile.
+    rmSync(projectsDir(), { recursive: true, force: true });
+    const { page, problems } = await openPage(browser, server.url);
     await openWithChooser(page, COFFEE);
     const photo = page.getByAltText('Photo: coffee.png');
     await photo.waitFor();
@@ -533,6 +543,8 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
       expect(await badge.textContent()).toBe('Model unavailable');
       expect(await page.getByText('Loading model…').count()).toBe(0);
       await expect.poll(() => page.getByTestId('token-count').textContent()).toBe('— tokens');
+      // The newest project reopens with its own settings (its prompt): type once it has.
+      await page.locator('img[alt^="Photo: "]').waitFor();
       await page.getByLabel('Prompt', { exact: true }).fill('three more words');
       await page.waitForTimeout(400); // past the count's debounce: still a dash, not a spinner
       expect(await page.getByTestId('token-count').textContent()).toBe('— tokens');
@@ -629,6 +641,63 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     expect(problems).toEqual([]);
     await page.close();
   }, 60_000);
+
+  it('opening a PNG Pentimento wrote restores its parameters; the settings travel with the project to a fresh browser profile', async () => {
+    const parameters: GenerationParameters = {
+      prompt: 'a red barn at dusk',
+      negativePrompt: 'fog',
+      seed: 31337,
+      steps: 13,
+      guidance: 6.5,
+      scheduler: 'euler-a',
+      strength: 0.45,
+      width: 64,
+      height: 48,
+      model: { name: 'fake-sd15', hash: '0000' },
+      method: 'img2img',
+    };
+    const rgb = new Uint8Array(64 * 48 * 3).map((_, i) => (i * 29) % 256);
+    const barn = path.join(outDir, 'barn.png');
+    writeFileSync(barn, await encodePng(rgb, 64, 48, parameters));
+
+    const { page, problems } = await openPage(browser, server.url);
+    await openWithChooser(page, barn);
+    await page.getByAltText('Photo: barn.png').waitFor();
+    await page.getByText("Settings restored from the image's parameters.").waitFor();
+    const field = (p: Page, name: string) => p.getByLabel(name, { exact: true }).inputValue();
+    await expect.poll(() => field(page, 'Prompt')).toBe('a red barn at dusk');
+    expect(await field(page, 'Negative prompt')).toBe('fog');
+    expect(await field(page, 'Steps')).toBe('13');
+    expect(await field(page, 'Seed')).toBe('31337');
+    expect(await field(page, 'Guidance')).toBe('6.5');
+    expect(await page.getByRole('slider', { name: 'Strength' }).getAttribute('aria-valuenow')).toBe('0.45');
+
+    // Changed settings are saved into the project (not only this browser's storage)…
+    await page.getByLabel('Prompt', { exact: true }).fill('a blue barn at noon');
+    await page.getByLabel('Steps', { exact: true }).fill('17');
+    const dir = path.join(projectsDir(), (await page.evaluate(() => localStorage.getItem('pentimento.lastProject')))!);
+    const saved = () => {
+      try {
+        return JSON.parse(readFileSync(path.join(dir, 'settings.json'), 'utf8')) as Record<string, unknown>;
+      } catch {
+        return {};
+      }
+    };
+    await expect.poll(() => [saved().prompt, saved().steps]).toEqual(['a blue barn at noon', 17]);
+
+    // …so another browser profile (fresh storage) reopens the project with them.
+    const other = await openPage(browser, server.url);
+    await other.page.getByAltText('Photo: barn.png').waitFor();
+    await expect.poll(() => field(other.page, 'Prompt')).toBe('a blue barn at noon');
+    expect(await field(other.page, 'Steps')).toBe('17');
+    expect(await field(other.page, 'Seed')).toBe('31337');
+    expect(await field(other.page, 'Negative prompt')).toBe('fog');
+
+    expect(problems).toEqual([]);
+    expect(other.problems).toEqual([]);
+    await other.page.close();
+    await page.close();
+  }, 45_000);
   it('narrow windows: Generate stays clickable, the queue shows on demand, a fitted photo re-fits, zoom stops at its limits, notices float', async () => {
     const { page, problems } = await openPage(browser, server.url);
     await page.setViewportSize({ width: 900, height: 700 });

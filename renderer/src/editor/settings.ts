@@ -18,7 +18,8 @@ export const isInversionMethod = (m: EditMethod): m is Exclude<EditMethod, 'img2
 export type SchedulerChoice = SchedulerName | 'model';
 
 /**
- * What the editor remembers between sessions (not per project): the last-used controls.
+ * The editor's controls. The last-used ones are remembered in the browser's storage (the
+ * defaults for a new project), and each project keeps its own (see projectSettings).
  *
  * Defaults match the CLI (`npm run edit`) so the same prompt gives the same picture in both:
  * the model's own scheduler, and a denoising strength per kind of edit — img2img 0.75 (the
@@ -151,11 +152,32 @@ export function loadSettings(storage: Pick<Storage, 'getItem'>): Settings {
   } catch {
     // Unreadable settings: start from the defaults.
   }
-  const settings = { ...DEFAULT_SETTINGS } as Record<keyof Settings, unknown>;
-  for (const key of Object.keys(CHECKS) as (keyof Settings)[]) {
+  return mergeSettings(DEFAULT_SETTINGS, stored);
+}
+
+/** `base` with each valid value of `stored` (of `keys`) in place of its own. */
+function mergeSettings(base: Settings, stored: Record<string, unknown>, keys = Object.keys(CHECKS) as (keyof Settings)[]): Settings {
+  const settings = { ...base } as Record<keyof Settings, unknown>;
+  for (const key of keys) {
     if ((CHECKS[key] as Check<unknown>)(stored[key])) settings[key] = stored[key];
   }
   return settings as unknown as Settings;
+}
+
+/**
+ * What a project does not keep: the mode is the window's (which panel is shown), the brush the
+ * hand's; both stay as they are when another project opens.
+ */
+const PROJECT_KEYS = (Object.keys(CHECKS) as (keyof Settings)[]).filter((k) => k !== 'mode' && k !== 'brushSize' && k !== 'hardness');
+
+/** What a project keeps of the settings (saved with it, so they travel with the project). */
+export function projectSettings(settings: Settings): Record<string, unknown> {
+  return Object.fromEntries(PROJECT_KEYS.map((k) => [k, settings[k]]));
+}
+
+/** The settings with a project's saved ones in place (values missing or invalid there stay as in `current`). */
+export function withProjectSettings(current: Settings, saved: Record<string, unknown>): Settings {
+  return mergeSettings(current, saved, PROJECT_KEYS);
 }
 
 export function saveSettings(storage: Pick<Storage, 'setItem'>, settings: Settings): void {
@@ -204,6 +226,7 @@ export function settingsFromParameters(parameters: Record<string, unknown>): Par
     take('height', parameters.height);
   }
   const inversion = INVERSION_METHOD_NAMES[String(parameters.method)];
+  if (parameters.method === 'img2img' || parameters.method === 'inpaint') out.editMethod = 'img2img';
   if (inversion) {
     out.editMethod = inversion;
     take('eta', extra.eta);
@@ -216,9 +239,19 @@ export function settingsFromParameters(parameters: Record<string, unknown>): Par
     take('controlStart', control.start);
     take('controlEnd', control.end);
   }
+  // Edits by inversion have no seed (they are deterministic): the seed controls stay as they are.
   if (CHECKS.seed(parameters.seed)) {
     out.seed = parameters.seed;
     out.seedMode = 'locked';
   }
   return out;
+}
+
+/**
+ * The controls for a photo opened from a PNG Pentimento wrote: its parameters as "Reuse
+ * settings" takes them, in Structure mode when ControlNets made it and Edit photo otherwise.
+ */
+export function settingsFromPhotoParameters(parameters: Record<string, unknown>): Partial<Settings> {
+  const extra = (parameters.extra && typeof parameters.extra === 'object' ? parameters.extra : {}) as Record<string, unknown>;
+  return { ...settingsFromParameters(parameters), mode: Array.isArray(extra.control) && extra.control.length > 0 ? 'structure' : 'edit' };
 }

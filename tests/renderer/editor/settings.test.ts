@@ -6,10 +6,13 @@ import {
   MAX_SEED,
   randomSeed,
   requestScheduler,
+  projectSettings,
   saveSettings,
   SETTINGS_KEY,
   settingsFromParameters,
+  settingsFromPhotoParameters,
   strengthKey,
+  withProjectSettings,
 } from '../../../renderer/src/editor/settings';
 import { strengthHint } from '../../../renderer/src/editor/strengthHint';
 
@@ -49,7 +52,7 @@ describe('settingsFromParameters', () => {
   it('takes what reproduces a result and locks its seed', async () => {
     const { settingsFromParameters } = await import('../../../renderer/src/editor/settings');
     const params = { prompt: 'a cat', negativePrompt: 'blur', seed: 42, steps: 6, guidance: 5, scheduler: 'euler', strength: 0.6, width: 456, height: 304, method: 'inpaint', model: { name: 'm', hash: 'h' } };
-    expect(settingsFromParameters(params)).toEqual({ prompt: 'a cat', negativePrompt: 'blur', seed: 42, seedMode: 'locked', steps: 6, guidance: 5, scheduler: 'euler', inpaintStrength: 0.6 });
+    expect(settingsFromParameters(params)).toEqual({ prompt: 'a cat', negativePrompt: 'blur', seed: 42, seedMode: 'locked', steps: 6, guidance: 5, scheduler: 'euler', inpaintStrength: 0.6, editMethod: 'img2img' });
     // An img2img result's strength is img2img's.
     expect(settingsFromParameters({ ...params, method: 'img2img' })).toMatchObject({ strength: 0.6 });
     expect(settingsFromParameters({ ...params, method: 'img2img' }).inpaintStrength).toBeUndefined();
@@ -75,6 +78,30 @@ describe('settingsFromParameters', () => {
     // The size came from the photo, not from Generate's size control.
     expect(back.width).toBeUndefined();
     expect(settingsFromParameters({ method: 'ddim-inversion', extra: { eta: 3 } })).toEqual({ negativePrompt: '', editMethod: 'ddim' });
+  });
+
+  it('an inversion edit without a seed leaves the seed controls alone', () => {
+    const back = settingsFromParameters({ prompt: 'tea', steps: 50, guidance: 7.5, scheduler: 'ddim', method: 'prompt-tuning-inversion', extra: { eta: 0.6 } });
+    expect(back).toMatchObject({ editMethod: 'pti', eta: 0.6, prompt: 'tea', steps: 50 });
+    expect('seed' in back || 'seedMode' in back).toBe(false);
+  });
+
+  it('an opened photo\'s parameters choose Edit photo, or Structure when ControlNets made it', () => {
+    const params = { prompt: 'a barn', negativePrompt: '', seed: 9, steps: 12, guidance: 6, scheduler: 'euler-a', strength: 0.4, method: 'img2img' };
+    expect(settingsFromPhotoParameters(params)).toEqual({
+      prompt: 'a barn',
+      negativePrompt: '',
+      seed: 9,
+      seedMode: 'locked',
+      steps: 12,
+      guidance: 6,
+      scheduler: 'euler-a',
+      strength: 0.4,
+      editMethod: 'img2img',
+      mode: 'edit',
+    });
+    const controlled = { ...params, method: 'txt2img', extra: { control: [{ type: 'canny', scale: 0.8, start: 0, end: 1 }] } };
+    expect(settingsFromPhotoParameters(controlled)).toMatchObject({ mode: 'structure', conditionType: 'canny', controlScale: 0.8 });
   });
 
   it('loads the Structure and inversion settings, defaulting invalid ones', () => {
@@ -118,5 +145,18 @@ describe('defaults shared with the CLI', () => {
     const none = strengthHint(4, 0.2);
     expect(none.problem).toBe(true);
     expect(none.text).toMatch(/runs no denoising step.*at least 0\.25/);
+  });
+});
+
+describe('project settings', () => {
+  it('a project keeps every control but the mode and the brush, and its saved ones replace the current ones when it opens', () => {
+    const mine = { ...DEFAULT_SETTINGS, prompt: 'a harbour', steps: 31, seed: 5, seedMode: 'locked' as const, editMethod: 'nti' as const, mode: 'generate' as const, brushSize: 90 };
+    const saved = JSON.parse(JSON.stringify(projectSettings(mine)));
+    expect(saved).toMatchObject({ prompt: 'a harbour', steps: 31, seed: 5, seedMode: 'locked', editMethod: 'nti' });
+    expect('mode' in saved || 'brushSize' in saved || 'hardness' in saved).toBe(false);
+    const other = { ...DEFAULT_SETTINGS, prompt: 'elsewhere', brushSize: 12 };
+    expect(withProjectSettings(other, saved)).toEqual({ ...mine, mode: 'edit', brushSize: 12 });
+    // Invalid or missing values keep the current ones.
+    expect(withProjectSettings(other, { steps: -3, prompt: 7, guidance: 9 })).toEqual({ ...other, guidance: 9 });
   });
 });
