@@ -157,7 +157,9 @@ describe('controlled generation', () => {
     const err = await textToImage(model, { ...base, control: { unet, units: [unit(nets.wide)] } }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'BAD_MODEL' });
     expect((err as Error).message).toContain(nets.wide.file);
-    expect((err as Error).message).toContain(unet.session.file);
+    // The UNet is named as it is in the model folder, not as the ControlNet-ready copy in the cache.
+    expect((err as Error).message).toContain(`does not fit the UNet ${model.folder.parts.unet.file}:`);
+    expect((err as Error).message).not.toContain(unet.session.file);
     expect((err as Error).message).toMatch(/cross-attention width 48 vs the UNet's 32/);
   });
 
