@@ -875,8 +875,12 @@ export function App() {
               }}
               onOpen={(id) => void openProject(id)}
             />
-            <Button onClick={onOpenClick} size={wide ? 'sm' : 'xs'}>
-              Open image
+            {/* Below 992 px the button says "Open", leaving the model's badge room. */}
+            <Button onClick={onOpenClick} size={wide ? 'sm' : 'xs'} aria-label="Open image">
+              Open
+              <Box component="span" visibleFrom="md">
+                &nbsp;image
+              </Box>
             </Button>
             <Button
               hiddenFrom="sm"
