@@ -745,6 +745,14 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     await page.getByLabel('Prompt', { exact: true }).click();
     await expect.poll(() => page.getByLabel('Best of', { exact: true }).inputValue()).toMatch(/^\d+$/);
     await page.getByText('Edit photo', { exact: true }).click();
+    // Steps, Guidance and Seed likewise: what the field shows is what Generate runs.
+    for (const [label, typed] of [['Steps', '9'], ['Guidance', '6.5'], ['Seed', '77']] as const) {
+      const field = page.getByLabel(label, { exact: true });
+      await field.fill(typed);
+      await field.fill('');
+      await page.getByLabel('Prompt', { exact: true }).click();
+      await expect.poll(() => field.inputValue()).toBe(typed);
+    }
 
     expect(problems).toEqual([]);
     await page.close();

@@ -1,4 +1,5 @@
-import { ActionIcon, Alert, Button, Group, NumberInput, SegmentedControl, Select, Slider, Stack, Text, Textarea, Tooltip } from '@mantine/core';
+import { NumberField } from './NumberField';
+import { ActionIcon, Alert, Button, Group, SegmentedControl, Select, Slider, Stack, Text, Textarea, Tooltip } from '@mantine/core';
 import type { ReactNode } from 'react';
 import type { TokenCount } from '../../../main/contract/contract';
 import { strengthHint } from '../editor/strengthHint';
@@ -62,7 +63,7 @@ export function ControlsPanel({ settings: s, update, tokens, editKind = 'img2img
           onChange={(v) => v && update({ editMethod: v as EditMethod })}
           description={
             inversion
-              ? 'Inverts the photo, then re-generates it towards the target prompt; everything else stays.'
+              ? 'Inverts the photo, then re-generates it towards the target prompt. With a mask only the masked area changes (the photo\'s own pixels stay outside it); without one the whole picture is re-generated from the inversion.'
               : 'Re-imagines the photo, or repaints the masked area.'
           }
         />
@@ -121,7 +122,7 @@ export function ControlsPanel({ settings: s, update, tokens, editKind = 'img2img
               {s.eta.toFixed(2)} · 0 = the photo
             </Text>
           </Group>
-          <Slider min={0} max={1} step={0.05} value={s.eta} onChange={(v) => update({ eta: v })} label={(v) => v.toFixed(2)} thumbLabel="Edit strength (η)" />
+          <Slider min={0} max={1} step={0.05} value={s.eta} onChange={(v) => update({ eta: v })} label={null} thumbLabel="Edit strength (η)" />
           {etaHint && (
             <Text size="xs" c="dimmed" mt={4} data-testid="eta-hint">
               {etaHint}
@@ -131,8 +132,8 @@ export function ControlsPanel({ settings: s, update, tokens, editKind = 'img2img
       )}
       {modeControls}
       <Group grow gap="sm">
-        <NumberInput label="Steps" min={1} max={200} value={s.steps} onChange={(v) => typeof v === 'number' && update({ steps: Math.max(1, Math.min(200, Math.round(v))) })} />
-        <NumberInput label="Guidance" min={0} max={30} step={0.5} decimalScale={2} value={s.guidance} onChange={(v) => typeof v === 'number' && update({ guidance: v })} />
+        <NumberField label="Steps" min={1} max={200} allowDecimal={false} value={s.steps} onValue={(steps) => update({ steps })} />
+        <NumberField label="Guidance" min={0} max={30} step={0.5} decimalScale={2} value={s.guidance} onValue={(guidance) => update({ guidance })} />
       </Group>
       {isEdit && !inversion && (
         <div>
@@ -150,7 +151,7 @@ export function ControlsPanel({ settings: s, update, tokens, editKind = 'img2img
             step={0.05}
             value={strength}
             onChange={(v) => update({ [strengthSetting]: v })}
-            label={(v) => v.toFixed(2)}
+            label={null}
             thumbLabel="Strength"
           />
           <Text size="xs" c={stepsHint.problem ? 'var(--mantine-color-error)' : 'dimmed'} mt={4} data-testid="steps-run-hint">
@@ -197,7 +198,7 @@ export function ControlsPanel({ settings: s, update, tokens, editKind = 'img2img
                 { value: 'locked', label: 'Locked' },
               ]}
             />
-            <NumberInput
+            <NumberField
               aria-label="Seed"
               size="xs"
               style={{ flex: 1 }}
@@ -205,7 +206,7 @@ export function ControlsPanel({ settings: s, update, tokens, editKind = 'img2img
               max={MAX_SEED}
               allowDecimal={false}
               value={s.seed}
-              onChange={(v) => typeof v === 'number' && update({ seed: v, seedMode: 'locked' })}
+              onValue={(seed) => update({ seed, seedMode: 'locked' })}
             />
             <Tooltip label="New random seed">
               <ActionIcon variant="default" size="md" aria-label="New seed" onClick={() => update({ seed: randomSeed(), seedMode: 'locked' })}>

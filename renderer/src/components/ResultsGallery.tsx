@@ -25,7 +25,8 @@ export interface ResultsGalleryProps {
   onUseAsPhoto: (r: ResultItem) => void;
 }
 
-export const resultAlt = (r: ResultItem) => `Result ${r.number} (seed ${String(r.parameters.seed ?? '?')}, ${stepsLabel(r.parameters) ?? '? steps'})`;
+export const resultAlt = (r: ResultItem) =>
+  `Result ${r.number} (${r.parameters.seed === undefined ? '' : `seed ${String(r.parameters.seed)}, `}${stepsLabel(r.parameters) ?? '? steps'})`;
 
 /** Consistency (with best-of ranking), or an inversion edit's η and metrics. */
 function Scores({ r }: { r: ResultItem }) {
