@@ -384,6 +384,7 @@ async function main(): Promise<void> {
         scale: spec.scale,
         start: spec.start,
         end: spec.end,
+        source: { image: spec.image, raw: spec.raw },
       }));
       common.control = { unet, units, extract: { modelsDir: annotatorsDir(controlSpecs[0].type) } };
     }

@@ -79,7 +79,9 @@ describe('npm run edit --control', () => {
     expect(s.metrics.consistency).toBeGreaterThanOrEqual(0);
     expect(s.metrics.consistency).toBeLessThanOrEqual(1);
     const params = await readParameters(path.join(tmp, 'canny.png'));
-    expect((params?.extra as any)?.control).toEqual([{ type: 'canny', scale: 1, start: 0, end: 1, controlnet: path.join(cn, 'model.onnx') }]);
+    expect((params?.extra as any)?.control).toEqual([
+      { type: 'canny', scale: 1, start: 0, end: 1, controlnet: path.join(cn, 'model.onnx'), conditionHash: expect.stringMatching(/^[0-9a-f]{16}$/), image: path.resolve(CHELSEA), raw: false },
+    ]);
   });
 
   it('scale 0 gives the uncontrolled pixels; scale 1 other ones', async () => {
@@ -93,6 +95,11 @@ describe('npm run edit --control', () => {
     expect(zero.stdout).toMatch(/consistency with the lineart condition: ms_ssim \d\.\d{4} \(higher is better\)/);
     expect(await pixels(path.join(tmp, 'zero.png'))).toBe(await pixels(path.join(tmp, 'plain.png')));
     expect(await pixels(path.join(tmp, 'one.png'))).not.toBe(await pixels(path.join(tmp, 'plain.png')));
+    // The same raw condition map is the same conditionHash in both results, recorded with its source.
+    const recorded = async (f: string) => ((await readParameters(path.join(tmp, f)))?.extra as any)?.control[0];
+    const [z, o] = [await recorded('zero.png'), await recorded('one.png')];
+    expect(z).toMatchObject({ type: 'lineart', scale: 0, raw: true, image: square });
+    expect(o.conditionHash).toBe(z.conditionHash);
   });
 
   it('--best-of N tries seeds seed…seed+N−1, keeps the most consistent and lists them all', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { badArgument } from '../errors';
 import type { ControlNet, ControlResiduals } from '../control/ControlNet';
 import type { ConditionImage } from '../control/ConditionImage';
@@ -21,6 +22,8 @@ export interface ControlUnit {
   /** Fractions of the denoising steps run between which it acts (default 0 and 1). */
   start?: number;
   end?: number;
+  /** Where the condition came from, recorded in the result's parameters (the CLI: the image path and `raw`). */
+  source?: { image: string; raw: boolean };
 }
 
 export interface ControlRequest {
@@ -65,6 +68,11 @@ export interface PreparedControl {
   score(result: RgbImage): Promise<ConsistencyReport>;
   /** What goes into the PNG's parameters. */
   describe(): Record<string, unknown>[];
+}
+
+/** sha256 (first 16 hex digits) of a condition map's size and pixels. */
+export function conditionHash(c: ConditionImage): string {
+  return createHash('sha256').update(`${c.width}x${c.height}\0`).update(c.rgb).digest('hex').slice(0, 16);
 }
 
 /**
@@ -133,7 +141,17 @@ export async function prepareControl(control: ControlRequest, width: number, hei
       return { type: first.unit.type, metric: s.metric, value: s.value, higherIsBetter: s.higherIsBetter };
     },
     describe() {
-      return units.map((u) => ({ type: u.unit.type, scale: u.scale, start: u.start, end: u.end, controlnet: u.unit.controlnet.file }));
+      // conditionHash identifies the condition map the ControlNet saw (at the generation size),
+      // so a result can be checked against a condition re-made from its recorded source.
+      return units.map((u) => ({
+        type: u.unit.type,
+        scale: u.scale,
+        start: u.start,
+        end: u.end,
+        controlnet: u.unit.controlnet.file,
+        conditionHash: conditionHash(u.condition),
+        ...(u.unit.source ? { image: u.unit.source.image, raw: u.unit.source.raw } : {}),
+      }));
     },
   };
 }

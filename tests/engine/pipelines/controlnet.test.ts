@@ -104,7 +104,7 @@ describe('controlled generation', () => {
     expect(c).toMatchObject({ type: 'canny', metric: 'f1', higherIsBetter: true });
     expect(c!.value).toBeGreaterThanOrEqual(0);
     expect(c!.value).toBeLessThanOrEqual(1);
-    expect(one.result.parameters.extra?.control).toEqual([{ type: 'canny', scale: 1, start: 0, end: 1, controlnet: nets.a.file }]);
+    expect(one.result.parameters.extra?.control).toEqual([{ type: 'canny', scale: 1, start: 0, end: 1, controlnet: nets.a.file, conditionHash: expect.stringMatching(/^[0-9a-f]{16}$/) }]);
     expect(plain.result.metrics).toBeUndefined();
   });
 
