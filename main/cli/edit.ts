@@ -268,9 +268,13 @@ async function main(): Promise<void> {
     const v = values[flag];
     if (v !== undefined) values[flag] = resolveUserPath(v);
   }
-  const controlSpecs: ControlSpec[] = (values.control ?? [])
-    .map(parseControlSpec)
-    .map((spec) => ({ ...spec, model: controlNetPath(spec.model), image: resolveUserPath(expandHome(spec.image)) }));
+  // `name`: what the result's parameters record for the embedded test ControlNet (its keyword, not its cache path).
+  const controlSpecs: (ControlSpec & { name?: string })[] = (values.control ?? []).map(parseControlSpec).map((spec) => ({
+    ...spec,
+    model: controlNetPath(spec.model),
+    image: resolveUserPath(expandHome(spec.image)),
+    ...(spec.model === TEST_CONTROLNET ? { name: TEST_CONTROLNET } : {}),
+  }));
   const bestOf = number('best-of', values['best-of'], true);
   if (bestOf !== undefined && (bestOf < 1 || bestOf > MAX_BEST_OF)) throw badArgument(`--best-of is ${bestOf}; use a whole number from 1 to ${MAX_BEST_OF}.`);
   if (bestOf !== undefined && controlSpecs.length === 0) throw badArgument('--best-of ranks results by their consistency with a condition; add --control.');
@@ -379,6 +383,7 @@ async function main(): Promise<void> {
       for (const spec of controlSpecs) controlNets.push(await ControlNet.open(model.runtime, spec.model));
       const units: ControlUnit[] = controlSpecs.map((spec, i) => ({
         controlnet: controlNets[i],
+        name: spec.name,
         type: spec.type,
         condition: conditions[i],
         scale: spec.scale,

@@ -80,7 +80,7 @@ describe('npm run edit --control', () => {
     expect(s.metrics.consistency).toBeLessThanOrEqual(1);
     const params = await readParameters(path.join(tmp, 'canny.png'));
     expect((params?.extra as any)?.control).toEqual([
-      { type: 'canny', scale: 1, start: 0, end: 1, controlnet: path.join(cn, 'model.onnx'), conditionHash: expect.stringMatching(/^[0-9a-f]{16}$/), image: path.resolve(CHELSEA), raw: false },
+      { type: 'canny', scale: 1, start: 0, end: 1, controlnet: 'tiny', controlnetHash: expect.stringMatching(/^[0-9a-f]{16}$/), conditionHash: expect.stringMatching(/^[0-9a-f]{16}$/), image: path.resolve(CHELSEA), raw: false },
     ]);
   });
 
@@ -179,10 +179,26 @@ describe('npm run edit --control', () => {
     expect(s.model.testModel).toBe(true);
     expect(s.metrics).toMatchObject({ consistency_metric: 'rmse', consistency_type: 'depth' });
     const params = await readParameters(out);
-    expect((params?.extra as any)?.control?.[0]?.controlnet).toMatch(new RegExp(`^${path.join(tmp, 'cache', 'controlnets').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    // The keyword, not the cache path (which holds the user's home folder).
+    expect((params?.extra as any)?.control?.[0]?.controlnet).toBe('test');
+    expect(JSON.stringify(params)).not.toContain(path.join(tmp, 'cache'));
     // With --model (a real model, as far as the CLI knows), a missing annotator is still an error naming its file.
     const real = await txt2img('real-depth.png', '--control', `${cn},type=depth,image=${CHELSEA}`);
     expect(real.code).toBe(2);
     expect(real.stderr).toContain(`needs its annotator at ${path.join(tmp, 'user-data', 'models', 'annotators', 'depth.onnx')}, which is missing`);
+  });
+
+  it('--control test gives byte-identical PNGs from two cache folders (no path in the parameters)', async () => {
+    const run = (cache: string, out: string) =>
+      editWith(
+        { PENTIMENTO_CACHE_DIR: path.join(tmp, cache) },
+        '--txt2img', '--prompt', 'a cat', '--width', '64', '--height', '64', '--steps', '2', '--seed', '5', '--out', path.join(tmp, out),
+        '--control', `test,type=canny,image=${path.resolve(CHELSEA)}`,
+      );
+    const a = await run('cache-a', 'cache-a.png');
+    expect(a.code, a.stderr).toBe(0);
+    const b = await run('cache-b', 'cache-b.png');
+    expect(b.code, b.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(tmp, 'cache-b.png')).equals(fs.readFileSync(path.join(tmp, 'cache-a.png')))).toBe(true);
   });
 });

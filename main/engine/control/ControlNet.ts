@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PentimentoError, badArgument } from '../errors';
+import { graphContentHash } from '../model/ModelFolder';
 import type { FeedTensor, ModelSession, OnnxRuntime, OutputTensor, TensorInfo } from '../runtime/OnnxRuntime';
 import type { ControlTarget } from './controlnet/controlTarget';
 import { RESIDUAL_COUNT, orderResiduals, residualLabel, residualSpatialSize, slotsToList, type ResidualSlots } from './controlnet/residualLayout';
@@ -53,6 +54,13 @@ export function resolveControlNetFile(file: string): string {
     throw new PentimentoError('MODEL_MISSING', `The folder ${abs} holds no ControlNet: expected ${candidates.join(' or ')}.`, { file: abs });
   }
   return found;
+}
+
+/** See ControlNet.name. */
+export function controlNetName(file: string): string {
+  if (path.basename(file) !== 'model.onnx') return path.basename(file, path.extname(file));
+  const dir = path.dirname(file);
+  return path.basename(dir) === 'controlnet' ? path.basename(path.dirname(dir)) : path.basename(dir);
 }
 
 export class ControlNet {
@@ -108,6 +116,22 @@ export class ControlNet {
 
   get file(): string {
     return this.session.file;
+  }
+
+  /**
+   * A name that does not depend on where it is installed: its folder's name (the folder above
+   * controlnet/ for a model folder layout), or the file's name without .onnx when it is not model.onnx.
+   */
+  get name(): string {
+    return controlNetName(this.file);
+  }
+
+  private hash: string | undefined;
+
+  /** sha256 (first 16 hex digits) of the graph and its weights, as a model folder's (see graphContentHash). */
+  get contentHash(): string {
+    this.hash ??= graphContentHash(this.file);
+    return this.hash;
   }
 
   get crossAttentionDim(): number | undefined {

@@ -112,10 +112,8 @@ function describeValues(values: readonly ValueInfoProto[]) {
 function openPart(dir: string, name: PartName): ModelPart {
   const file = path.join(dir, name, 'model.onnx');
   requireFile(file, `the ${name} graph`);
-  const size = fs.statSync(file).size;
-  if (size > DECODE_LIMIT_BYTES) return { name, file, weightFiles: [] };
-  // loadModel checks that every external weight file exists and is long enough, naming it.
-  const { model } = loadModel(file);
+  const model = decodeIfSmall(file);
+  if (!model) return { name, file, weightFiles: [] };
   return {
     name,
     file,
@@ -123,6 +121,13 @@ function openPart(dir: string, name: PartName): ModelPart {
     inputs: describeValues(model.graph.input),
     outputs: describeValues(model.graph.output),
   };
+}
+
+/** The decoded graph, or undefined when the file is too large to decode (see DECODE_LIMIT_BYTES). */
+function decodeIfSmall(file: string): ModelProto | undefined {
+  if (fs.statSync(file).size > DECODE_LIMIT_BYTES) return undefined;
+  // loadModel checks that every external weight file exists and is long enough, naming it.
+  return loadModel(file).model;
 }
 
 function weightFilesOf(model: ModelProto, dir: string): string[] {
@@ -144,13 +149,28 @@ export function contentHash(dir: string, parts: readonly ModelPart[]): string {
   h.update(fs.readFileSync(path.join(dir, 'model_index.json')));
   for (const part of parts) {
     h.update(`\0${part.name}\0`);
-    hashFile(h, part.file);
-    for (const w of part.weightFiles) {
-      h.update(`\0${path.relative(dir, w).split(path.sep).join('/')}\0`);
-      hashSamples(h, w);
-    }
+    hashGraph(h, dir, part.file, part.weightFiles);
   }
   return h.digest('hex').slice(0, 16);
+}
+
+/**
+ * The same identity for one .onnx graph (a ControlNet): its bytes and its external weight files'
+ * names (relative to the graph's folder), sizes and samples. Independent of where the file lies.
+ */
+export function graphContentHash(file: string): string {
+  const model = decodeIfSmall(file);
+  const h = createHash('sha256');
+  hashGraph(h, path.dirname(file), file, model ? weightFilesOf(model, path.dirname(file)) : []);
+  return h.digest('hex').slice(0, 16);
+}
+
+function hashGraph(h: Hash, dir: string, file: string, weightFiles: readonly string[]): void {
+  hashFile(h, file);
+  for (const w of weightFiles) {
+    h.update(`\0${path.relative(dir, w).split(path.sep).join('/')}\0`);
+    hashSamples(h, w);
+  }
 }
 
 const WEIGHT_SAMPLES = 64;

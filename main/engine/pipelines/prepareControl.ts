@@ -22,6 +22,8 @@ export interface ControlUnit {
   /** Fractions of the denoising steps run between which it acts (default 0 and 1). */
   start?: number;
   end?: number;
+  /** The name its parameters record (default: ControlNet.name, its folder's name), never a path. */
+  name?: string;
   /** Where the condition came from, recorded in the result's parameters (the CLI: the image path and `raw`). */
   source?: { image: string; raw: boolean };
 }
@@ -148,7 +150,10 @@ export async function prepareControl(control: ControlRequest, width: number, hei
         scale: u.scale,
         start: u.start,
         end: u.end,
-        controlnet: u.unit.controlnet.file,
+        // A name and a content hash, not the file's path: the same ControlNet installed elsewhere
+        // (another cache dir, another user's home) gives the same PNG bytes and leaks no path.
+        controlnet: u.unit.name ?? u.unit.controlnet.name,
+        controlnetHash: u.unit.controlnet.contentHash,
         conditionHash: conditionHash(u.condition),
         ...(u.unit.source ? { image: u.unit.source.image, raw: u.unit.source.raw } : {}),
       }));

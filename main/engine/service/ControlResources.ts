@@ -15,6 +15,9 @@ void typesAgree;
 /** The id of the embedded test model's ControlNet (not a folder name: ':' cannot start one on Windows). */
 export const EMBEDDED_CONTROLNET_ID = 'builtin:test-controlnet';
 
+/** What a result's parameters record for the embedded test ControlNet: the keyword `npm run edit -- --control` takes for it. */
+export const EMBEDDED_CONTROLNET_NAME = 'test';
+
 /** Folder below userDataDir holding one folder per installed ControlNet. */
 export const CONTROLNETS_FOLDER = 'controlnets';
 

@@ -29,7 +29,7 @@ import { bestOfSeeds, MAX_BEST_OF, type SeedCandidate } from '../pipelines/bestO
 import { DEFAULT_MAX_SIDE } from '../pipelines/fitPhoto';
 import type { ControlRequest, ControlUnit } from '../pipelines/prepareControl';
 import { DEFAULT_TXT2IMG_SIZE } from '../pipelines/textToImage';
-import { ControlResources } from './ControlResources';
+import { ControlResources, EMBEDDED_CONTROLNET_ID, EMBEDDED_CONTROLNET_NAME } from './ControlResources';
 import { DerivedModelCache } from '../graph/DerivedModelCache';
 import { InversionCache } from '../inversion/InversionCache';
 import { invertAndEdit, reeditInversion, type InvertEditResult } from '../inversion/invertAndEdit';
@@ -422,7 +422,9 @@ export class EngineService implements EngineHandler {
     const built: ControlUnit[] = [];
     for (const [i, u] of units.entries()) {
       const condition = await extractCondition(u.type, images[i], { raw: u.raw === true, modelsDir: u.raw ? undefined : this.control.annotatorsDir(u.type), runtime, ...size });
-      built.push({ controlnet: await this.control.open(u.controlnet), type: u.type, condition, scale: u.scale, start: u.start, end: u.end });
+      // The id is the installed folder's name; the embedded one is recorded as the CLI names it.
+      const name = u.controlnet === EMBEDDED_CONTROLNET_ID ? EMBEDDED_CONTROLNET_NAME : u.controlnet;
+      built.push({ controlnet: await this.control.open(u.controlnet), name, type: u.type, condition, scale: u.scale, start: u.start, end: u.end });
     }
     const unet = await controlledUnet(this.model, this.userDataDir ?? path.join(this.model.folder.dir, '.pentimento'));
     return { request: { unet, units: built, extract: { modelsDir: this.control.annotatorsDir(units[0].type), runtime } }, size };

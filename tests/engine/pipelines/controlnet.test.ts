@@ -104,8 +104,28 @@ describe('controlled generation', () => {
     expect(c).toMatchObject({ type: 'canny', metric: 'f1', higherIsBetter: true });
     expect(c!.value).toBeGreaterThanOrEqual(0);
     expect(c!.value).toBeLessThanOrEqual(1);
-    expect(one.result.parameters.extra?.control).toEqual([{ type: 'canny', scale: 1, start: 0, end: 1, controlnet: nets.a.file, conditionHash: expect.stringMatching(/^[0-9a-f]{16}$/) }]);
+    // A name (its folder's) and a content hash, never its path (the PNG would differ per install).
+    expect(one.result.parameters.extra?.control).toEqual([
+      { type: 'canny', scale: 1, start: 0, end: 1, controlnet: 'tiny', controlnetHash: nets.a.contentHash, conditionHash: expect.stringMatching(/^[0-9a-f]{16}$/) },
+    ]);
+    expect(nets.a.contentHash).toMatch(/^[0-9a-f]{16}$/);
+    expect(JSON.stringify(one.result.parameters)).not.toContain(path.dirname(nets.a.file));
     expect(plain.result.metrics).toBeUndefined();
+  });
+
+  it("records the unit's name when given, and the same hash for a copy of the ControlNet elsewhere; another ControlNet hashes differently", async () => {
+    const prepared = await prepareControl({ unet, units: [unit(nets.a, { name: 'test' })] }, 64, 64);
+    expect(prepared.describe()[0]).toMatchObject({ controlnet: 'test', controlnetHash: nets.a.contentHash });
+    const copy = path.join(cacheRoot, 'elsewhere', 'my-canny');
+    fs.cpSync(path.dirname(nets.a.file), copy, { recursive: true });
+    const moved = await ControlNet.open(model.runtime, copy);
+    try {
+      expect(moved.name).toBe('my-canny');
+      expect(moved.contentHash).toBe(nets.a.contentHash);
+    } finally {
+      await moved.dispose();
+    }
+    expect(nets.b.contentHash).not.toBe(nets.a.contentHash);
   });
 
   it('two ControlNets sum their residuals', async () => {

@@ -102,7 +102,8 @@ describe('EngineService: ControlNets (Structure mode)', () => {
 
     const saved = parametersFromPng(Buffer.from(result.image.pngBase64, 'base64'))!;
     expect(saved.extra).toMatchObject({
-      control: [{ type: 'canny', scale: 0.8, start: 0, end: 1 }],
+      // The installed folder's name (the id the UI picks it by) and a content hash, not its path.
+      control: [{ type: 'canny', scale: 0.8, start: 0, end: 1, controlnet: 'tiny-canny', controlnetHash: expect.stringMatching(/^[0-9a-f]{16}$/) }],
       consistency: { type: 'canny', metric: 'f1', value: result.consistency!.value },
     });
   });
