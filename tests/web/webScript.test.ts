@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -38,6 +38,15 @@ describe('npm run web: options are checked before anything starts', () => {
     expect(provider.stderr).toBe('npm run web: Unknown execution provider "tpu"; use one of auto, cpu, cuda, dml, coreml.');
     expect(web('--model-dir', '').status).toBe(2);
     expect(web('--port', '70000').status).toBe(2);
+  });
+
+  const cudaLib = path.join(root, 'node_modules/onnxruntime-node/bin/napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');
+  it.runIf(process.platform === 'linux' && !existsSync(cudaLib))('refuses --provider cuda without the CUDA provider library: one line, exit 2, as the CLIs', () => {
+    const r = web('--provider', 'cuda');
+    expect(r).toMatchObject({ status: 2, stdout: '' });
+    expect(r.stderr).toBe(
+      'npm run web: The cuda execution provider is not usable here (its library libonnxruntime_providers_cuda.so is not installed; run npm run setup:cuda). Use --provider cpu or auto.',
+    );
   });
 
   it('accepts a complete model folder and a known provider', async () => {

@@ -170,6 +170,14 @@ export class OnnxRuntime {
     }
   }
 
+  /**
+   * Throws PROVIDER_UNAVAILABLE when the requested provider is known unusable before any session
+   * is opened (a forced CUDA without its library), as createSession would; checks nothing else.
+   */
+  checkAvailable(): void {
+    if (this.unavailable) throw providerUnavailable(this.provider, this.unavailable);
+  }
+
   /** The provider sessions run on; before the first session, the one that will be tried first. */
   get provider(): ProviderName {
     return this.chosen ?? this.candidates[0];
@@ -198,7 +206,7 @@ export class OnnxRuntime {
    */
   async createSession(file: string, tuning: SessionTuning = {}): Promise<ModelSession> {
     if (!fs.existsSync(file)) throw new PentimentoError('MODEL_MISSING', `${file}: file not found.`, { file });
-    if (this.unavailable) throw providerUnavailable(this.provider, this.unavailable);
+    this.checkAvailable();
     for (;;) {
       const provider = this.chosen ?? this.candidates[0];
       let session: ort.InferenceSession;
