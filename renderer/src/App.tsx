@@ -49,6 +49,7 @@ import { History, wholeMaskEntry, type EditorDocument, type HistoryEntry } from 
 import { EMPTY_QUEUE, isActive, updateJobs, type QueuedJob, type QueueKind } from './editor/JobQueue';
 import { maskFromPng, maskToPng } from './editor/maskPng';
 import { MaskRaster, type BrushMode } from './editor/MaskRaster';
+import { findControlNet, recordedControlNet, recordedControlNetName } from './editor/findControlNet';
 import { resultScores } from './editor/resultScores';
 import { strengthHint } from './editor/strengthHint';
 import {
@@ -58,8 +59,10 @@ import {
   requestScheduler,
   projectSettings,
   saveSettings,
-  settingsFromParameters,
-  settingsFromPhotoParameters,
+  describeSkipped,
+  restoreFromParameters,
+  restoreFromPhotoParameters,
+  restoreNotice,
   strengthKey,
   withProjectSettings,
   type EditorMode,
@@ -78,7 +81,11 @@ interface Photo {
 const LAST_PROJECT_KEY = 'pentimento.lastProject';
 /** Quiet time after the last settings change before they are saved into the project. */
 const SETTINGS_SAVE_DEBOUNCE_MS = 400;
-const RESTORED_NOTICE = "Settings restored from the image's parameters.";
+/** A photo's parameters as the controls take them; none when nothing in them is usable. */
+const photoSettings = (parameters: Record<string, unknown>): Partial<Settings> => {
+  const back = restoreFromPhotoParameters(parameters);
+  return back.restored > 0 ? back.settings : {};
+};
 /** Quiet time after the last η change before the re-edit is sent (a drag sends one, not dozens). */
 const REEDIT_DEBOUNCE_MS = 250;
 /** Same for the condition preview after a type change. */
@@ -265,7 +272,7 @@ export function App() {
       const s = state.settings
         ? withProjectSettings(settingsRef.current, state.settings)
         : state.parameters
-          ? { ...settingsRef.current, ...settingsFromPhotoParameters(state.parameters) }
+          ? { ...settingsRef.current, ...photoSettings(state.parameters) }
           : settingsRef.current;
       savedSettings.current = state.settings ? { projectId: p.id, json: JSON.stringify(projectSettings(s)) } : null;
       setSettings(s);
@@ -318,7 +325,23 @@ export function App() {
         // A photo is for Edit photo, or for Structure, which takes its condition from it.
         if (settingsRef.current.mode !== 'edit' && settingsRef.current.mode !== 'structure') update({ mode: 'edit' });
         setError(null);
-        setNotice(state.parameters ? RESTORED_NOTICE : null);
+        const back = state.parameters ? restoreFromPhotoParameters(state.parameters) : null;
+        const restored = back ? restoreNotice(back) : null;
+        setNotice(restored);
+        const wanted = back && back.restored > 0 && state.parameters ? recordedControlNet(state.parameters) : undefined;
+        if (restored && wanted) {
+          // Made with ControlNets: the same one by name, else the fallback the Structure panel picks, said out loud.
+          const list = await engineApi.listControlNets();
+          if (ticket !== openTicket.current) return;
+          setControlnets(list);
+          const found = findControlNet(wanted, list);
+          const pick = found ?? list.find((c) => c.conditionType === settingsRef.current.conditionType) ?? list[0];
+          if (pick) update({ controlnetId: pick.id });
+          if (!found) {
+            const instead = pick ? `using ${pick.name}` : 'install one to generate';
+            setNotice(`${restored} ControlNet '${recordedControlNetName(wanted)}' is not installed; ${instead}.`);
+          }
+        }
       } catch (e) {
         fail(e);
       } finally {
@@ -741,9 +764,10 @@ export function App() {
     }
   };
   const reuse = (r: ResultItem) => {
-    const back = settingsFromParameters(r.parameters);
+    const { settings: back, skipped } = restoreFromParameters(r.parameters);
     update(back);
-    setNotice(`Settings of result ${r.number} are back in the controls${back.seed !== undefined ? ` (seed locked to ${back.seed})` : ''}.`);
+    const except = skipped.length ? `, except ${describeSkipped(skipped)}` : '';
+    setNotice(`Settings of result ${r.number} are back in the controls${back.seed !== undefined ? ` (seed locked to ${back.seed})` : ''}${except}.`);
   };
 
   // ---- window-wide input: shortcuts, drop, paste ------------------------------------------------

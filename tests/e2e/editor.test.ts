@@ -698,6 +698,44 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     await other.page.close();
     await page.close();
   }, 45_000);
+  it('a PNG\'s parameters the controls cannot take, or a ControlNet not installed, are named in the notice', async () => {
+    const rgb = new Uint8Array(64 * 48 * 3).map((_, i) => (i * 13) % 256);
+    const write = async (name: string, parameters: Record<string, unknown>) => {
+      const file = path.join(outDir, name);
+      writeFileSync(file, await encodePng(rgb, 64, 48, { negativePrompt: '', guidance: 7.5, scheduler: 'ddim', width: 64, height: 48, model: { name: 'fake-sd15', hash: '0000' }, ...parameters } as unknown as GenerationParameters));
+      return file;
+    };
+    const { page, problems } = await openPage(browser, server.url);
+    const field = (name: string) => page.getByLabel(name, { exact: true }).inputValue();
+    await page.getByLabel('Steps', { exact: true }).fill('21');
+
+    // The CLI takes 1000 steps and seeds up to 2^53−1: the seed comes back, the steps are named.
+    const seed = Number.MAX_SAFE_INTEGER;
+    await openWithChooser(page, await write('cli.png', { prompt: 'a cli barn', steps: 300, seed, guidance: 7, scheduler: 'ddim', strength: 0.5, method: 'img2img' }));
+    await page.getByText("Settings restored from the image's parameters, except steps (300 is over 200).").waitFor();
+    await expect.poll(() => field('Prompt')).toBe('a cli barn');
+    expect(await field('Seed')).toBe(String(seed));
+    expect(await field('Steps')).toBe('21');
+
+    // Nothing usable (the engine passes on no parameters of the wrong type): no claim of a restore, and the controls stay.
+    await openWithChooser(page, await write('junk.png', { prompt: 5, steps: 'abc' }));
+    await page.getByAltText('Photo: junk.png').waitFor();
+    await expect.poll(() => page.getByTestId('notifications').textContent()).toBe('');
+    expect(await field('Prompt')).toBe('a cli barn');
+
+    // A ControlNet this machine lacks: restored in Structure with another one, and the notice says which.
+    const control = (controlnet: string) => ({ prompt: 'lines', steps: 4, seed: 5, method: 'txt2img', extra: { control: [{ controlnet, type: 'canny', scale: 0.7, start: 0, end: 1 }] } });
+    await openWithChooser(page, await write('depth.png', control('/home/someone/controlnets/control_v11f1p_sd15_depth/model.onnx')));
+    await page.getByText("ControlNet 'control_v11f1p_sd15_depth' is not installed; using control_v11p_sd15_canny.", { exact: false }).waitFor();
+    await expect.poll(() => page.getByRole('combobox', { name: 'ControlNet' }).inputValue()).toBe('control_v11p_sd15_canny');
+    // One that is installed is chosen by its name, without a word.
+    await openWithChooser(page, await write('test.png', control('builtin:test-controlnet')));
+    await page.getByText("Settings restored from the image's parameters.", { exact: true }).waitFor();
+    await expect.poll(() => page.getByRole('combobox', { name: 'ControlNet' }).inputValue()).toBe('Test ControlNet (random weights)');
+
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 45_000);
   it('narrow windows: Generate stays clickable, the queue shows on demand, a fitted photo re-fits, zoom stops at its limits, notices float', async () => {
     const { page, problems } = await openPage(browser, server.url);
     await page.setViewportSize({ width: 900, height: 700 });

@@ -66,7 +66,12 @@ export const SCHEDULER_CHOICES: readonly SchedulerChoice[] = ['model', ...SCHEDU
 export const DEFAULT_IMG2IMG_STRENGTH = 0.75;
 export const DEFAULT_INPAINT_STRENGTH = 1;
 const MODES: readonly EditorMode[] = ['edit', 'generate', 'structure', 'personalize'];
-export const MAX_SEED = 2 ** 32 - 1;
+/** The engine takes any seed from 0 to 2^53−1 (checkCommon); the CLI writes such seeds into its PNGs. */
+export const MAX_SEED = Number.MAX_SAFE_INTEGER;
+/** Random seeds are drawn from 32 bits, short enough to read out and type back. */
+export const MAX_RANDOM_SEED = 2 ** 32 - 1;
+/** The Steps control's maximum (the engine takes up to 1000; more is rarely worth the wait). */
+export const MAX_STEPS = 200;
 
 export const DEFAULT_SETTINGS: Settings = {
   mode: 'edit',
@@ -96,21 +101,28 @@ export const DEFAULT_SETTINGS: Settings = {
 
 export const SETTINGS_KEY = 'pentimento.settings.v1';
 
-type Check<T> = (v: unknown) => v is T;
-const isString: Check<string> = (v): v is string => typeof v === 'string';
+/** A setting's validity test; `limits` and `choices` say what it accepts, for messages. */
+interface CheckInfo {
+  limits?: { min: number; max: number; integer: boolean; aboveMin?: boolean };
+  choices?: readonly unknown[];
+  kind?: 'text';
+}
+type Check<T> = ((v: unknown) => v is T) & CheckInfo;
+const withInfo = <T>(test: (v: unknown) => boolean, info: CheckInfo): Check<T> => Object.assign(test as (v: unknown) => v is T, info);
+const isString: Check<string> = withInfo<string>((v) => typeof v === 'string', { kind: 'text' });
 const inRange = (min: number, max: number, integer = false): Check<number> =>
-  ((v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max && (!integer || Number.isInteger(v))) as Check<number>;
-const oneOf = <T>(values: readonly T[]): Check<T> => ((v: unknown) => values.includes(v as T)) as Check<T>;
+  withInfo<number>((v) => typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max && (!integer || Number.isInteger(v)), { limits: { min, max, integer } });
+const oneOf = <T>(values: readonly T[]): Check<T> => withInfo<T>((v) => values.includes(v as T), { choices: values });
 /** Denoising strength: the engine takes (0, 1]. */
-const strengthCheck: Check<number> = ((v: unknown) => inRange(0, 1)(v) && (v as number) > 0) as Check<number>;
+const strengthCheck: Check<number> = withInfo<number>((v) => inRange(0, 1)(v) && (v as number) > 0, { limits: { min: 0, max: 1, integer: false, aboveMin: true } });
 /** Model sizes are multiples of 8 (the latent grid). */
-const side: Check<number> = ((v: unknown) => inRange(64, 2048, true)(v) && (v as number) % 8 === 0) as Check<number>;
+const side: Check<number> = withInfo<number>((v) => inRange(64, 2048, true)(v) && (v as number) % 8 === 0, { limits: { min: 64, max: 2048, integer: true } });
 
 const CHECKS: { [K in keyof Settings]: Check<Settings[K]> } = {
   mode: oneOf(MODES),
   prompt: isString,
   negativePrompt: isString,
-  steps: inRange(1, 200, true),
+  steps: inRange(1, MAX_STEPS, true),
   guidance: inRange(0, 30),
   strength: strengthCheck,
   inpaintStrength: strengthCheck,
@@ -198,26 +210,63 @@ export function strengthKey(kind: Extract<JobKind, 'img2img' | 'inpaint'>): 'str
   return kind === 'inpaint' ? 'inpaintStrength' : 'strength';
 }
 
-/** A uniformly random 32-bit seed. */
+/** A uniformly random 32-bit seed (any seed up to MAX_SEED can be typed). */
 export function randomSeed(random: () => number = Math.random): number {
-  return Math.floor(random() * (MAX_SEED + 1));
+  return Math.floor(random() * (MAX_RANDOM_SEED + 1));
+}
+
+/** Why `value` is not a valid `key` setting ("300 is over 200"), for notices. */
+function rejection(key: keyof Settings, value: unknown): string {
+  const check = CHECKS[key] as Check<unknown>;
+  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  if (check.kind === 'text') return `${shown} is not text`;
+  if (check.choices) return `${shown} is not one of ${check.choices.join(', ')}`;
+  const limits = check.limits;
+  if (!limits) return `${shown} is not valid`;
+  if (typeof value !== 'number' || !Number.isFinite(value)) return `${shown} is not a number`;
+  if (limits.integer && !Number.isInteger(value)) return `${shown} is not a whole number`;
+  if (value > limits.max) return `${shown} is over ${limits.max}`;
+  if (value < limits.min || (limits.aboveMin && value <= limits.min)) return `${shown} is ${limits.aboveMin ? 'not above' : 'under'} ${limits.min}`;
+  return `${shown} is not valid`;
+}
+
+/** A parameter the controls could not take: its name in the parameters, and why. */
+export interface SkippedParameter {
+  name: string;
+  reason: string;
+}
+
+/** What parameters give the controls: the settings, how many came from the parameters, and what was left out. */
+export interface RestoredSettings {
+  settings: Partial<Settings>;
+  /** Settings taken from values in the parameters (not counting defaults filled in, or the mode). */
+  restored: number;
+  skipped: SkippedParameter[];
 }
 
 /**
  * "Reuse settings" from a result: the controls that reproduce it, taken from the parameters
- * its PNG carries (fields that are missing or invalid are left as they are). The seed is locked,
- * since reusing a result means reproducing it.
+ * its PNG carries (fields that are missing or invalid are left as they are; `skipped` names the
+ * invalid ones). The seed is locked, since reusing a result means reproducing it.
  */
-export function settingsFromParameters(parameters: Record<string, unknown>): Partial<Settings> {
+export function restoreFromParameters(parameters: Record<string, unknown>): RestoredSettings {
   const out: Partial<Settings> = {};
-  const take = <K extends keyof Settings>(key: K, value: unknown) => {
-    if ((CHECKS[key] as Check<unknown>)(value)) out[key] = value as Settings[K];
+  const skipped: SkippedParameter[] = [];
+  let restored = 0;
+  const take = <K extends keyof Settings>(key: K, value: unknown, name: string = key) => {
+    if ((CHECKS[key] as Check<unknown>)(value)) {
+      out[key] = value as Settings[K];
+      restored++;
+    } else if (value !== undefined && value !== null) {
+      skipped.push({ name, reason: rejection(key, value) });
+    }
   };
   take('prompt', parameters.prompt);
-  take('negativePrompt', parameters.negativePrompt ?? '');
+  if (parameters.negativePrompt == null) out.negativePrompt = '';
+  else take('negativePrompt', parameters.negativePrompt);
   take('steps', parameters.steps);
   take('guidance', parameters.guidance);
-  take(parameters.method === 'inpaint' || parameters.kind === 'inpaint' ? 'inpaintStrength' : 'strength', parameters.strength);
+  take(parameters.method === 'inpaint' || parameters.kind === 'inpaint' ? 'inpaintStrength' : 'strength', parameters.strength, 'strength');
   take('scheduler', parameters.scheduler);
   const extra = (parameters.extra && typeof parameters.extra === 'object' ? parameters.extra : {}) as Record<string, unknown>;
   // txt2img from a condition takes its size from the photo, so a controlled result keeps Generate's size.
@@ -229,29 +278,55 @@ export function settingsFromParameters(parameters: Record<string, unknown>): Par
   if (parameters.method === 'img2img' || parameters.method === 'inpaint') out.editMethod = 'img2img';
   if (inversion) {
     out.editMethod = inversion;
-    take('eta', extra.eta);
+    take('eta', extra.eta, 'eta');
     take('sourcePrompt', extra.sourcePrompt);
   }
   const control = Array.isArray(extra.control) ? (extra.control[0] as Record<string, unknown> | undefined) : undefined;
-  if (control) {
-    take('conditionType', control.type);
-    take('controlScale', control.scale);
-    take('controlStart', control.start);
-    take('controlEnd', control.end);
+  if (control && typeof control === 'object') {
+    take('conditionType', control.type, 'control type');
+    take('controlScale', control.scale, 'control scale');
+    take('controlStart', control.start, 'control start');
+    take('controlEnd', control.end, 'control end');
   }
   // Edits by inversion have no seed (they are deterministic): the seed controls stay as they are.
-  if (CHECKS.seed(parameters.seed)) {
-    out.seed = parameters.seed;
-    out.seedMode = 'locked';
-  }
-  return out;
+  const before = restored;
+  take('seed', parameters.seed);
+  if (restored > before) out.seedMode = 'locked';
+  return { settings: out, restored, skipped };
+}
+
+/** restoreFromParameters's settings alone. */
+export function settingsFromParameters(parameters: Record<string, unknown>): Partial<Settings> {
+  return restoreFromParameters(parameters).settings;
 }
 
 /**
  * The controls for a photo opened from a PNG Pentimento wrote: its parameters as "Reuse
  * settings" takes them, in Structure mode when ControlNets made it and Edit photo otherwise.
  */
-export function settingsFromPhotoParameters(parameters: Record<string, unknown>): Partial<Settings> {
+export function restoreFromPhotoParameters(parameters: Record<string, unknown>): RestoredSettings {
   const extra = (parameters.extra && typeof parameters.extra === 'object' ? parameters.extra : {}) as Record<string, unknown>;
-  return { ...settingsFromParameters(parameters), mode: Array.isArray(extra.control) && extra.control.length > 0 ? 'structure' : 'edit' };
+  const back = restoreFromParameters(parameters);
+  return { ...back, settings: { ...back.settings, mode: Array.isArray(extra.control) && extra.control.length > 0 ? 'structure' : 'edit' } };
+}
+
+export function settingsFromPhotoParameters(parameters: Record<string, unknown>): Partial<Settings> {
+  return restoreFromPhotoParameters(parameters).settings;
+}
+
+/** "steps (300 is over 200) and seed (…)": the skipped parameters, for a notice. */
+export function describeSkipped(skipped: readonly SkippedParameter[]): string {
+  const items = skipped.map((s) => `${s.name} (${s.reason})`);
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
+/**
+ * The notice for a photo whose parameters were restored: what was left out, or — when nothing
+ * could be used — that they could not be read (the controls are then left as they were).
+ */
+export function restoreNotice(back: RestoredSettings): string {
+  if (back.restored === 0) {
+    return `The image's parameters could not be read${back.skipped.length ? ` (${describeSkipped(back.skipped)})` : ''}; the controls are unchanged.`;
+  }
+  return back.skipped.length ? `Settings restored from the image's parameters, except ${describeSkipped(back.skipped)}.` : "Settings restored from the image's parameters.";
 }

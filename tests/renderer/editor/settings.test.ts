@@ -11,6 +11,8 @@ import {
   SETTINGS_KEY,
   settingsFromParameters,
   settingsFromPhotoParameters,
+  restoreFromPhotoParameters,
+  restoreNotice,
   strengthKey,
   withProjectSettings,
 } from '../../../renderer/src/editor/settings';
@@ -42,9 +44,12 @@ describe('settings', () => {
     expect(() => saveSettings({ setItem: () => { throw new Error('QuotaExceeded'); } }, DEFAULT_SETTINGS)).not.toThrow();
   });
 
-  it('draws seeds over the whole 32-bit range', () => {
+  it('draws seeds over the whole 32-bit range, and takes any seed the engine does', () => {
     expect(randomSeed(() => 0)).toBe(0);
-    expect(randomSeed(() => 0.999999999999)).toBe(MAX_SEED);
+    expect(randomSeed(() => 0.999999999999)).toBe(2 ** 32 - 1);
+    // The engine (and the CLI) take seeds up to 2^53−1.
+    expect(MAX_SEED).toBe(Number.MAX_SAFE_INTEGER);
+    expect(settingsFromParameters({ seed: Number.MAX_SAFE_INTEGER })).toMatchObject({ seed: Number.MAX_SAFE_INTEGER, seedMode: 'locked' });
   });
 });
 
@@ -78,6 +83,28 @@ describe('settingsFromParameters', () => {
     // The size came from the photo, not from Generate's size control.
     expect(back.width).toBeUndefined();
     expect(settingsFromParameters({ method: 'ddim-inversion', extra: { eta: 3 } })).toEqual({ negativePrompt: '', editMethod: 'ddim' });
+  });
+
+  it('names each parameter it could not restore, and why', () => {
+    const back = restoreFromPhotoParameters({ prompt: 'a barn', steps: 300, seed: 2 ** 60, guidance: 'high', scheduler: 'plms', strength: 0, method: 'img2img' });
+    expect(back.settings).toMatchObject({ prompt: 'a barn', mode: 'edit' });
+    expect(back.settings.steps).toBeUndefined();
+    expect(back.skipped.map((s) => s.name)).toEqual(['steps', 'guidance', 'strength', 'scheduler', 'seed']);
+    expect(restoreNotice(back)).toBe(
+      "Settings restored from the image's parameters, except steps (300 is over 200), guidance (\"high\" is not a number), strength (0 is not above 0), " +
+        `scheduler ("plms" is not one of model, ddim, euler, euler-a, dpmpp-2m) and seed (${2 ** 60} is over ${Number.MAX_SAFE_INTEGER}).`,
+    );
+    expect(restoreNotice(restoreFromPhotoParameters({ prompt: 'x', steps: 'abc', seed: 1.5 }))).toBe(
+      "Settings restored from the image's parameters, except steps (\"abc\" is not a number) and seed (1.5 is not a whole number).",
+    );
+    expect(restoreNotice(restoreFromPhotoParameters({ prompt: 'x', steps: 20 }))).toBe("Settings restored from the image's parameters.");
+  });
+
+  it('parameters with nothing usable do not claim a restore', () => {
+    const back = restoreFromPhotoParameters({ prompt: 7, steps: 'abc', method: 'img2img' });
+    expect(back.restored).toBe(0);
+    expect(restoreNotice(back)).toBe('The image\'s parameters could not be read (prompt (7 is not text) and steps ("abc" is not a number)); the controls are unchanged.');
+    expect(restoreNotice(restoreFromPhotoParameters({}))).toBe("The image's parameters could not be read; the controls are unchanged.");
   });
 
   it('an inversion edit without a seed leaves the seed controls alone', () => {
