@@ -24,7 +24,7 @@ import { defaultCacheRoot, ensureDefaultControlNet } from '../engine/model/defau
 import { resolveModelDir } from '../engine/model/resolveModelDir';
 import { StableDiffusionModel } from '../engine/model/StableDiffusionModel';
 import { bestOfSeeds, MAX_BEST_OF, type SeedCandidate } from '../engine/pipelines/bestOfSeeds';
-import { checkCommon, checkSize, checkStrength, MAX_GUIDANCE } from '../engine/pipelines/checkInputs';
+import { checkCommon, checkSize, checkStrength, MAX_GUIDANCE, MAX_STEPS } from '../engine/pipelines/checkInputs';
 import { DEFAULT_MASK_BLUR } from '../engine/pipelines/compositeMasked';
 import { DEFAULT_MAX_SIDE } from '../engine/pipelines/fitPhoto';
 import { imageToImage } from '../engine/pipelines/imageToImage';
@@ -54,7 +54,7 @@ its generation parameters.
                       σ = ${DEFAULT_MASK_BLUR} px: pixels more than ${Math.ceil(3 * DEFAULT_MASK_BLUR)} px from any non-black mask pixel
                       are the photo's, bit for bit
   --strength F        fraction of the schedule re-run, in (0, 1]; default 0.75 (1 with --mask)
-  --steps N           inference steps, 1–1000; default 20 (img2img runs ⌊N·strength⌋ of them,
+  --steps N           inference steps, 1–${MAX_STEPS}; default 20 (img2img runs ⌊N·strength⌋ of them,
                       reported as stepsRun in --json)
   --seed N            noise seed; random when absent (reported in --json and the PNG)
   --guidance F        classifier-free guidance scale, 0–${MAX_GUIDANCE}; default 7.5 (≤ 1 turns it off)

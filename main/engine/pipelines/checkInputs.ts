@@ -11,7 +11,12 @@ export const DEFAULT_GUIDANCE = 7.5;
  */
 export const MAX_GUIDANCE = 30;
 export const DEFAULT_STRENGTH = 0.75;
-export const MAX_STEPS = 1000;
+/**
+ * Every sampler supports this many steps with SD's scheduler configs (leading spacing and
+ * steps_offset 1 run out of distinct timesteps near N = 1000: DDIM stops at 999, DPM-Solver++ at
+ * 998); far past the ~20–100 steps samplers need, so a round bound that never depends on the sampler.
+ */
+export const MAX_STEPS = 500;
 export const MAX_SIDE = 2048;
 
 export interface CheckedCommon {

@@ -1,3 +1,4 @@
+import { badArgument } from '../errors';
 import type { Rng } from '../util/random';
 import { alphasCumprodFor } from './alphasCumprod';
 import { interpolateAt, karrasSigmas, sigmaToTimestep, trainSigmas } from './discreteSigmas';
@@ -40,12 +41,17 @@ export class DPMSolverMultistepScheduler implements Scheduler {
   setTimesteps(numInferenceSteps: number): void {
     checkStepCount(numInferenceSteps, this.config);
     const all = trainSigmas(this.alphasCumprod);
-    let timesteps = dpmSolverTimesteps(
-      this.config.timestep_spacing,
-      numInferenceSteps,
-      this.config.num_train_timesteps,
-      this.config.steps_offset,
-    );
+    let timesteps = this.spacedTimesteps(numInferenceSteps);
+    if (!this.karras && !fitsTrainRange(timesteps, this.config.num_train_timesteps)) {
+      // Near N steps the spacing repeats a timestep (leading: ⌊N/(n+1)⌋ = 0; linspace: rounding) or
+      // passes N−1 (leading + steps_offset): a repeated σ makes h = 0 and r = h₋₁/h divides by zero.
+      let max = numInferenceSteps - 1;
+      while (max > 1 && !fitsTrainRange(this.spacedTimesteps(max), this.config.num_train_timesteps)) max--;
+      throw badArgument(
+        `With ${this.config.timestep_spacing} timestep spacing and steps_offset ${this.config.steps_offset}, DPM-Solver++ supports at most ${max} steps; got ${numInferenceSteps}.`,
+        { numInferenceSteps, max },
+      );
+    }
     let sigmas: number[];
     if (this.karras) {
       // Eq. 5 over the full train range, timesteps mapped back through log σ and rounded.
@@ -61,6 +67,10 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     this.sigmas = Float64Array.from([...sigmas, finalSigma]);
     this.lastStepIndex = -1;
     this.lastPrediction = null;
+  }
+
+  private spacedTimesteps(n: number): number[] {
+    return dpmSolverTimesteps(this.config.timestep_spacing, n, this.config.num_train_timesteps, this.config.steps_offset);
   }
 
   scaleModelInput(sample: Float32Array, stepIndex: number): Float32Array {
@@ -118,6 +128,11 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     for (let i = 0; i < out.length; i++) out[i] = alpha * original[i] + sigma * noise[i];
     return out;
   }
+}
+
+/** Strictly decreasing train timesteps within 0 … N−1: each step then has a distinct σ. */
+function fitsTrainRange(timesteps: readonly number[], numTrain: number): boolean {
+  return timesteps.every((t, i) => t >= 0 && t <= numTrain - 1 && (i === 0 || t < timesteps[i - 1]));
 }
 
 /** Train-σ s → (α_t, σ_t) = (1/√(s²+1), s/√(s²+1)). */

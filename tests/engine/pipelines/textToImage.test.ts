@@ -138,7 +138,7 @@ describe('textToImage', () => {
 
   it('bad values are BAD_ARGUMENT naming the value and the valid range', async () => {
     const cases: [Record<string, unknown>, RegExp][] = [
-      [{ steps: 0 }, /steps is 0; use a whole number from 1 to 1000/],
+      [{ steps: 0 }, /steps is 0; use a whole number from 1 to 500/],
       [{ steps: 2.5 }, /steps is 2.5/],
       [{ guidance: -1 }, /guidance is -1; use a number from 0 to 30/],
       [{ guidance: 1e308 }, /guidance is 1e\+308; use a number from 0 to 30/],

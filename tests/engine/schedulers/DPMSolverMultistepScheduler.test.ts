@@ -11,6 +11,24 @@ const trainSigma = (ac: Float64Array, t: number) => Math.sqrt((1 - ac[t]) / ac[t
 const alphaSigmaLambda = (s: number) => [1 / Math.sqrt(1 + s * s), s / Math.sqrt(1 + s * s), -Math.log(s)];
 
 describe('DPMSolverMultistepScheduler', () => {
+  it('near N = 1000 steps refuses counts whose timesteps repeat or pass 999 (which gave NaN: h = 0), naming the largest it supports', () => {
+    const leading = new DPMSolverMultistepScheduler(sd15);
+    // leading: ⌊1000/1000⌋·999 + 1 = 1000 is past the table; ⌊1000/1001⌋ = 0 makes every timestep 1.
+    expect(() => leading.setTimesteps(999)).toThrow(/^With leading timestep spacing and steps_offset 1, DPM-Solver\+\+ supports at most 998 steps; got 999\.$/);
+    expect(() => leading.setTimesteps(1000)).toThrow(/supports at most 998 steps; got 1000/);
+    // linspace: 1001 points over 0…999 round to repeats.
+    expect(() => new DPMSolverMultistepScheduler(resolveSchedulerConfig({ timestep_spacing: 'linspace' })).setTimesteps(1000)).toThrow(/at most 999 steps/);
+    for (const [config, n] of [[sd15, 998], [resolveSchedulerConfig({ timestep_spacing: 'linspace' }), 999], [resolveSchedulerConfig({ timestep_spacing: 'trailing' }), 1000]] as const) {
+      const s = new DPMSolverMultistepScheduler(config);
+      s.setTimesteps(n);
+      expect(new Set(s.timesteps).size).toBe(n);
+      const x0 = Float32Array.from([0.5, -0.25, 0.1]);
+      const { sample } = denoise(s, oracleModel(x0, (t) => sigmaOfTimestep(s.alphasCumprod, t)), Float32Array.from([1, -1, 0.5]));
+      expect([...sample].every(Number.isFinite)).toBe(true);
+      expect(maxAbsDiff(sample, x0)).toBeLessThan(1e-3);
+    }
+  });
+
   it("has DPM-Solver 'leading' timesteps (941 … 48 for 20 steps), σ at them, a final σ of 0, initNoiseSigma 1", () => {
     const s = new DPMSolverMultistepScheduler(sd15);
     s.setTimesteps(20);

@@ -6,6 +6,7 @@ import { EulerAncestralDiscreteScheduler } from '../../../main/engine/schedulers
 import { EulerDiscreteScheduler } from '../../../main/engine/schedulers/EulerDiscreteScheduler';
 import { SAMPLER_NAMES, type SamplerName, type Scheduler } from '../../../main/engine/schedulers/Scheduler';
 import type { SchedulerConfig } from '../../../main/engine/schedulers/SchedulerConfig';
+import { MAX_STEPS } from '../../../main/engine/pipelines/checkInputs';
 import { Rng } from '../../../main/engine/util/random';
 import { denoise, gaussianDataModel, maxAbsDiff, oracleModel } from './models';
 
@@ -97,5 +98,23 @@ describe('probability-flow ODE of Gaussian data (x₀ ~ N(0.3, 0.6²), exact end
 
   it('DPM-Solver++(2M) beats Euler at equal steps on the default schedule as well', () => {
     for (const n of [10, 20, 50]) expect(solveError('dpmpp-2m', n, false).error).toBeLessThan(solveError('euler', n, false).error);
+  });
+});
+
+describe('MAX_STEPS', () => {
+  it('every sampler runs MAX_STEPS steps to finite samples with every timestep spacing and steps_offset 0 or 1 (the bound the CLI documents)', () => {
+    const x0 = Float32Array.from([0.5, -0.25, 0.1]);
+    for (const name of SAMPLER_NAMES) {
+      for (const timestep_spacing of ['leading', 'trailing', 'linspace'] as const) {
+        for (const steps_offset of [0, 1]) {
+          const s = createScheduler(name, { timestep_spacing, steps_offset });
+          s.setTimesteps(MAX_STEPS);
+          expect(new Set(s.timesteps).size, `${name} ${timestep_spacing} ${steps_offset}`).toBe(MAX_STEPS);
+          const noise = Float32Array.from([1, -1, 0.5]).map((v) => v * s.initNoiseSigma);
+          const { sample } = denoise(s, oracleModel(x0, stepSigma(s)), noise, new Rng(1));
+          expect([...sample].every(Number.isFinite), `${name} ${timestep_spacing} ${steps_offset}`).toBe(true);
+        }
+      }
+    }
   });
 });
