@@ -736,6 +736,33 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     expect(problems).toEqual([]);
     await page.close();
   }, 45_000);
+  it('number fields take exponent notation as its value, and refuse letters with a message instead of dropping them', async () => {
+    const { page, problems } = await openPage(browser, server.url);
+    await openWithChooser(page, COFFEE);
+    const steps = page.getByLabel('Steps', { exact: true });
+    const seed = page.getByLabel('Seed', { exact: true });
+    await steps.fill('30');
+    // Filled or pasted whole: 1e3 is 1000, over Steps' 200 — refused, the field keeps 30.
+    await steps.fill('1e3');
+    await page.getByText('1e3 is over 200.').waitFor();
+    expect(await steps.inputValue()).toBe('30');
+    // Typed key by key: the "e" is refused where it is typed, not dropped (1e3 never becomes 13).
+    await steps.fill('');
+    await steps.pressSequentially('1e');
+    await page.getByText('"e" is not part of a number; type digits only.').waitFor();
+    expect(await steps.inputValue()).toBe('1');
+    await steps.blur();
+    await expect.poll(() => steps.inputValue()).toBe('1');
+    expect(await page.getByText('"e" is not part of a number').count()).toBe(0);
+    await seed.fill('1e30');
+    await page.getByText(`1e30 is over ${Number.MAX_SAFE_INTEGER}.`).waitFor();
+    await seed.fill('2e6');
+    await expect.poll(() => seed.inputValue()).toBe('2000000');
+    await seed.blur();
+    expect(await seed.inputValue()).toBe('2000000');
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 30_000);
   it('narrow windows: Generate stays clickable, the queue shows on demand, a fitted photo re-fits, zoom stops at its limits, notices float', async () => {
     const { page, problems } = await openPage(browser, server.url);
     await page.setViewportSize({ width: 900, height: 700 });

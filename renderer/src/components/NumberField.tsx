@@ -1,5 +1,6 @@
 import { NumberInput, type NumberInputProps } from '@mantine/core';
 import { useEffect, useRef, useState } from 'react';
+import { typedNumber } from './typedNumber';
 
 export interface NumberFieldProps extends Omit<NumberInputProps, 'value' | 'onChange'> {
   /** The value in use: what a job runs with. */
@@ -11,9 +12,46 @@ export interface NumberFieldProps extends Omit<NumberInputProps, 'value' | 'onCh
 /**
  * A NumberInput that never shows anything but the value in use once it loses focus: a field
  * left empty (or holding a lone "-") gets that value back, so what is shown is what Generate runs.
+ * Text that is not plain digits is never silently stripped (the field would read 1e3 as 13):
+ * exponent notation is taken as its value, anything else refused with a message under the field.
  */
-export function NumberField({ value, onValue, min, max, allowDecimal = true, onBlur, ...rest }: NumberFieldProps) {
+export function NumberField({ value, onValue, min, max, allowDecimal = true, onBlur, error, ...rest }: NumberFieldProps) {
   const [draft, setDraft] = useState<string | number>(value);
+  const [refusal, setRefusal] = useState<string | null>(null);
+  const input = useRef<HTMLInputElement>(null);
+  const limits = useRef({ min, max, integer: !allowDecimal, onValue });
+  limits.current = { min, max, integer: !allowDecimal, onValue };
+  // beforeinput sees the text as typed, pasted or filled, before the number format strips what is not a digit.
+  useEffect(() => {
+    const el = input.current;
+    if (!el) return;
+    const check = (e: InputEvent) => {
+      if (e.data === null || !e.inputType.startsWith('insert')) return;
+      const start = el.selectionStart ?? el.value.length;
+      const end = el.selectionEnd ?? start;
+      const { onValue: report, ...bounds } = limits.current;
+      const read = typedNumber(el.value.slice(0, start) + e.data + el.value.slice(end), {
+        min: typeof bounds.min === 'number' ? bounds.min : undefined,
+        max: typeof bounds.max === 'number' ? bounds.max : undefined,
+        integer: bounds.integer,
+      });
+      if (read.kind === 'plain') {
+        setRefusal(null);
+        return;
+      }
+      e.preventDefault();
+      if (read.kind === 'refused') {
+        setRefusal(read.message);
+        return;
+      }
+      setRefusal(null);
+      setDraft(read.value);
+      reported.current = read.value;
+      report(read.value);
+    };
+    el.addEventListener('beforeinput', check);
+    return () => el.removeEventListener('beforeinput', check);
+  }, []);
   // The last value this field reported: a different `value` came from elsewhere (Reuse settings, a random seed).
   const reported = useRef(value);
   useEffect(() => {
@@ -23,6 +61,8 @@ export function NumberField({ value, onValue, min, max, allowDecimal = true, onB
   return (
     <NumberInput
       {...rest}
+      ref={input}
+      error={refusal ?? error}
       min={min}
       max={max}
       allowDecimal={allowDecimal}
@@ -38,6 +78,7 @@ export function NumberField({ value, onValue, min, max, allowDecimal = true, onB
       }}
       onBlur={(e) => {
         setDraft(value);
+        setRefusal(null);
         onBlur?.(e);
       }}
     />
