@@ -2,9 +2,9 @@ import path from 'node:path';
 import { ANNOTATOR_FOLDER } from '../engine/control/annotatorSlots';
 import { DEFAULT_CANNY_HIGH, DEFAULT_CANNY_LOW } from '../engine/control/cannyEdges';
 import { CONDITION_TYPES, parseConditionType } from '../engine/control/ConditionType';
-import { consistencyScore } from '../engine/control/consistencyScore';
 import { extractCondition, rawCondition } from '../engine/control/extractCondition';
 import { compareConditions, type ConsistencyMetric } from '../engine/control/metrics/compareConditions';
+import { checkConditionHasEdges, checkScorable, consistencyScore } from '../engine/control/consistencyScore';
 import { conditionSize, resizeCondition } from '../engine/control/resizeCondition';
 import { badArgument } from '../engine/errors';
 import { loadImage } from '../engine/image/loadImage';
@@ -22,7 +22,9 @@ extract   writes the ControlNet condition of a photo as a PNG (white-on-black li
 score     ControlNet++'s consistency of a result with a condition: the condition is extracted
           from RESULT with the same extractor and compared with COND — canny: F1 over edge
           pixels; lineart, softedge: MS-SSIM; depth: RMSE on 0–255 (lower is better);
-          segmentation: mean IoU over the classes present
+          segmentation: mean IoU over the classes present. COND must have RESULT's aspect
+          ratio (within 2%) and at least 8 px a side; a canny COND without edges is refused
+          (F1 over edge pixels is undefined for it)
 
   --type TYPE        ${CONDITION_TYPES.join(' | ')} (aliases: seg, hed)
   --image PATH       extract: the photo; score: the generated result
@@ -118,6 +120,8 @@ async function main(): Promise<void> {
     }
     const result = await loadImage(requiredPath(values.image, '--image', command));
     const condition = rawCondition(type, await loadImage(requiredPath(values.condition, '--condition', command)));
+    checkScorable(condition, result);
+    checkConditionHasEdges(type, condition);
     let score: ConsistencyMetric;
     if (values.extracted) {
       const extracted = await resizeCondition(type, rawCondition(type, result), condition.width, condition.height);

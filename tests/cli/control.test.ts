@@ -116,13 +116,30 @@ describe('npm run control', () => {
     }
   });
 
-  it('rejects an unknown type and a missing flag with one line and exit 2', () => {
+  it('rejects an unknown type, a missing flag and an unscorable condition with one line and exit 2', async () => {
     const bad = control('extract', '--type', 'normals', '--image', square, '--out', path.join(dir, 'x.png'));
     expect(bad.code).toBe(2);
     expectOneLineError(bad.stderr, /Unknown condition type "normals"; use one of canny, depth/);
     const small = control('extract', '--type', 'canny', '--image', square, '--out', path.join(dir, 'x.png'), '--resolution', '10');
     expect(small.code).toBe(2);
     expectOneLineError(small.stderr, /^control: --resolution is "10"; give a whole number ≥ 64\.$/);
+    // A 1×1 condition shrank the result to 1×1 (both edge maps empty: "F1 1"); another shape was stretched.
+    const tiny = path.join(dir, 'tiny.png');
+    await savePng(tiny, new Uint8Array([255, 255, 255]), 1, 1);
+    const one = control('score', '--type', 'canny', '--image', square, '--condition', tiny, '--json');
+    expect(one.code).toBe(2);
+    expectOneLineError(one.stderr, /^control: The condition is 1×1; a condition scored needs at least 8 px on each side\.$/);
+    const wide = path.join(dir, 'wide.png');
+    await savePng(wide, new Uint8Array(3000 * 20 * 3).fill(255), 3000, 20);
+    const stretched = control('score', '--type', 'canny', '--image', square, '--condition', wide, '--extracted');
+    expect(stretched.code).toBe(2);
+    expectOneLineError(stretched.stderr, /^control: The condition is 3000×20 but the result 96×80: their aspect ratios differ by more than 2%/);
+    // A canny condition without edges has no F1 over edge pixels (it scored a perfect 1).
+    const blank = path.join(dir, 'blank.png');
+    await savePng(blank, new Uint8Array(96 * 80 * 3), 96, 80);
+    const empty = control('score', '--type', 'canny', '--image', blank, '--condition', blank, '--json');
+    expect(empty.code).toBe(2);
+    expectOneLineError(empty.stderr, /^control: The canny condition has no edge pixels, so its F1 over edge pixels is undefined/);
     const missing = control('score', '--type', 'lineart', '--image', square);
     expect(missing.code).toBe(2);
     expectOneLineError(missing.stderr, /score needs --condition/);

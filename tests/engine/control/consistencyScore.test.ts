@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consistencyScore } from '../../../main/engine/control/consistencyScore';
+import { checkConditionHasEdges, checkScorable, consistencyScore } from '../../../main/engine/control/consistencyScore';
 import { extractCondition } from '../../../main/engine/control/extractCondition';
 import { compareConditions } from '../../../main/engine/control/metrics/compareConditions';
 import type { RgbImage } from '../../../main/engine/image/RgbImage';
@@ -76,5 +76,27 @@ describe('consistencyScore', () => {
     const a = rgbImage(64, 64, () => [0, 0, 0]);
     const b = rgbImage(32, 64, () => [0, 0, 0]);
     expect(() => compareConditions('lineart', a, b)).toThrow(/differ in size/);
+  });
+});
+
+describe('checkScorable', () => {
+  it('takes aspect ratios within 2% and sides from 8 px; refuses others naming both sizes', () => {
+    expect(() => checkScorable({ width: 100, height: 100 }, { width: 101, height: 100 })).not.toThrow();
+    expect(() => checkScorable({ width: 8, height: 8 }, { width: 64, height: 64 })).not.toThrow();
+    expect(() => checkScorable({ width: 110, height: 100 }, { width: 64, height: 64 })).toThrow(/^The condition is 110×100 but the result 64×64: their aspect ratios differ by more than 2%/);
+    expect(() => checkScorable({ width: 7, height: 7 }, { width: 64, height: 64 })).toThrow(/^The condition is 7×7; a condition scored needs at least 8 px on each side\.$/);
+  });
+
+  it('consistencyScore refuses a condition of another shape rather than stretch the result', async () => {
+    const result = { rgb: new Uint8Array(64 * 96 * 3), width: 64, height: 96 };
+    await expect(consistencyScore('canny', { rgb: new Uint8Array(3000 * 20 * 3), width: 3000, height: 20 }, result)).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+  });
+
+  it('a canny condition without edge pixels is refused (F1 undefined); one edge pixel is enough; other types pass', () => {
+    const blank = { rgb: new Uint8Array(16 * 16 * 3), width: 16, height: 16 };
+    expect(() => checkConditionHasEdges('canny', blank)).toThrow(/no edge pixels/);
+    expect(() => checkConditionHasEdges('depth', blank)).not.toThrow();
+    const one = { ...blank, rgb: blank.rgb.slice().fill(255, 0, 3) };
+    expect(() => checkConditionHasEdges('canny', one)).not.toThrow();
   });
 });
