@@ -88,7 +88,9 @@ async function main(): Promise<void> {
     return;
   }
   if (positionals.length !== 1 || !(positionals[0] in presets)) {
-    throw badArgument(`Name one preset (${Object.keys(presets).join(' or ')}); got ${positionals.length ? positionals.join(' ') : 'none'}. See --help.`);
+    throw badArgument(
+      `Name what to generate: a model preset (${Object.keys(presets).join(' or ')}), controlnet PRESET or annotators; got ${positionals.length ? positionals.join(' ') : 'nothing'}. See --help.`,
+    );
   }
   const outDir = checkOutFolder(values.out);
   const info = await generateModelFolder({

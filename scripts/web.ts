@@ -21,21 +21,35 @@ import { startWebServer } from '../main/web/WebServer';
 const root = path.resolve(import.meta.dirname, '..');
 const rendererDir = path.join(root, 'out', 'renderer');
 
+const USAGE = 'Usage: npm run web -- [--port N] [--model-dir DIR] [--provider cpu|cuda|…]';
+const HELP = `${USAGE}
+
+Serves Pentimento on 127.0.0.1 and prints the URL to open (with its access token) on stdout.
+  --port N          port to listen on, 0–65535; default 0 (any free port)
+  --model-dir DIR   a diffusers ONNX model folder; default: the embedded random-weight test model
+  --provider NAME   auto | cpu | cuda | dml | coreml (default auto, or $PENTIMENTO_PROVIDER)
+  --help, -h        print this and exit`;
+
 function usage(message: string): never {
-  console.error(`${message}\nUsage: npm run web -- [--port N] [--model-dir DIR] [--provider cpu|cuda|…]`);
+  console.error(`${message}\n${USAGE}`);
   process.exit(2);
 }
 
-let values: { port?: string; 'model-dir'?: string; provider?: string };
+let values: { port?: string; 'model-dir'?: string; provider?: string; help?: boolean };
 try {
   ({ values } = parseArgs({
-    options: { port: { type: 'string' }, 'model-dir': { type: 'string' }, provider: { type: 'string' } },
+    options: { port: { type: 'string' }, 'model-dir': { type: 'string' }, provider: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     strict: true,
   }));
 } catch (e) {
   usage(e instanceof Error ? e.message : String(e));
 }
-const port = values.port === undefined ? 0 : Number(values.port);
+if (values.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+// Digits only: Number('') and Number(' ') are 0, which would silently mean "any port".
+const port = values.port === undefined ? 0 : /^\d+$/.test(values.port) ? Number(values.port) : NaN;
 if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`--port must be an integer 0–65535 (0 = any free port), not "${values.port}".`);
 
 // Before the build and the server: a bad folder or provider is the user's to fix now (exit 2, like usage).

@@ -101,6 +101,8 @@ async function main(): Promise<void> {
   threshold('low', values.low);
   threshold('high', values.high);
   const runtime = new OnnxRuntime({ provider: values.provider });
+  // A forced provider known unusable fails here, before a test-annotator notice says the run goes on.
+  runtime.checkAvailable();
   try {
     if (command === 'extract') {
       const imageFile = requiredPath(values.image, '--image', command);

@@ -17,6 +17,6 @@ export async function checkEngineOptions(opts: Pick<EngineOptions, 'modelDir' | 
   if (opts.modelDir !== undefined) {
     if (opts.modelDir.trim() === '') throw badArgument('--model-dir is empty; pass the folder of a diffusers ONNX export, or leave it out for the default model.');
     const { openModelFolder } = await import('../engine/model/ModelFolder');
-    openModelFolder(opts.modelDir);
+    openModelFolder(opts.modelDir, '--model-dir');
   }
 }

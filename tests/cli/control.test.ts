@@ -116,6 +116,14 @@ describe('npm run control', () => {
     }
   });
 
+  const cudaLib = path.join(ROOT, 'node_modules/onnxruntime-node/bin/napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');
+  it.runIf(process.platform === 'linux' && !existsSync(cudaLib))('a forced provider that cannot run is the only stderr line: no test-annotator notice before it', async () => {
+    const env = { PENTIMENTO_USER_DATA: path.join(dir, 'no-user-data'), PENTIMENTO_CACHE_DIR: path.join(dir, 'cache') };
+    const r = await runCliScript('main/cli/control.ts', ['extract', '--type', 'depth', '--image', square, '--out', path.join(dir, 'cuda.png'), '--provider', 'cuda'], { env });
+    expect(r.code).toBe(2);
+    expectOneLineError(r.stderr, /^control: The cuda execution provider is not usable here/);
+  });
+
   it('rejects an unknown type, a missing flag and an unscorable condition with one line and exit 2', async () => {
     const bad = control('extract', '--type', 'normals', '--image', square, '--out', path.join(dir, 'x.png'));
     expect(bad.code).toBe(2);

@@ -31,6 +31,8 @@ describe('npm run models -- controlnet | annotators', () => {
       [['tiny', '--out', file], /^models: --out .*existing-file\.png is a file; give a folder \(created if missing\)\.$/],
       [['annotators', '--out', file], /is a file; give a folder/],
       [['controlnet', 'tiny', '--out', path.join(file, 'cn')], /^models: --out .*cn: .*existing-file\.png is a file, not a folder\.$/],
+      // The usage names every kind of thing generated, not only the model presets.
+      [['foo'], /^models: Name what to generate: a model preset \(tiny or full\), controlnet PRESET or annotators; got foo\. See --help\.$/],
     ];
     const errs = await Promise.all(cases.map(([args]) => cli(args).catch((e) => e)));
     errs.forEach((err, i) => {

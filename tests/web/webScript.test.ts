@@ -38,6 +38,19 @@ describe('npm run web: options are checked before anything starts', () => {
     expect(provider.stderr).toBe('npm run web: Unknown execution provider "tpu"; use one of auto, cpu, cuda, dml, coreml.');
     expect(web('--model-dir', '').status).toBe(2);
     expect(web('--port', '70000').status).toBe(2);
+    // An empty port was Number('') = 0: any port, silently.
+    const emptyPort = web('--port', '');
+    expect(emptyPort).toMatchObject({ status: 2, stdout: '' });
+    expect(emptyPort.stderr.split('\n')[0]).toBe('--port must be an integer 0–65535 (0 = any free port), not "".');
+    // A missing file names the flag that chose the folder, not the CLIs' --model.
+    expect(notModel.stderr).toMatch(/, or leave out --model-dir to use the embedded test model\.$/);
+  });
+
+  it('--help lists every option on stdout, exit 0, starting nothing', () => {
+    const r = web('--help');
+    expect(r.status).toBe(0);
+    for (const option of ['--port N', '--model-dir DIR', '--provider NAME', '--help']) expect(r.stdout).toContain(option);
+    expect(r.stderr).toBe('');
   });
 
   const cudaLib = path.join(root, 'node_modules/onnxruntime-node/bin/napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');

@@ -145,6 +145,13 @@ function hint(name: string): string {
   return name.includes('.') ? `Check that ${basename(name)} really is an image (its extension may be wrong).` : 'Choose an image file.';
 }
 
+/**
+ * The decoder's message on one line, without a trailing ':' left by an empty detail (libvips says
+ * "Input buffer has corrupt header:" for a truncated file), so a message quoting it ends cleanly.
+ */
 function errorText(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).trim();
+  return (e instanceof Error ? e.message : String(e))
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/\s*:$/, '');
 }

@@ -76,8 +76,8 @@ function missing(file: string, what: string): PentimentoError {
   return new PentimentoError(
     'MODEL_MISSING',
     `${file} is missing: ${what}. Copy the complete diffusers ONNX model folder (with text_encoder/, unet/, ` +
-      'vae_decoder/, tokenizer/, scheduler/ and, for photo edits, vae_encoder/), or run without --model to use the embedded test model.',
-    { file },
+      'vae_decoder/, tokenizer/, scheduler/ and, for photo edits, vae_encoder/).',
+    { file, incompleteFolder: true },
   );
 }
 
@@ -248,17 +248,27 @@ function inTestModel(e: unknown, dir: string): unknown {
   );
 }
 
-/** Opens and validates a model folder; throws MODEL_MISSING / BAD_MODEL naming the file. */
-export function openModelFolder(dirArg: string): ModelFolder {
+/**
+ * Opens and validates a model folder; throws MODEL_MISSING / BAD_MODEL naming the file. A file
+ * missing from a user's folder also says how to run the embedded test model instead: leave out
+ * `option`, the flag that named the folder (the CLIs' --model, npm run web's --model-dir).
+ */
+export function openModelFolder(dirArg: string, option = '--model'): ModelFolder {
   const dir = path.resolve(dirArg);
   checkModelDir(dir);
-  const modelIndex = readJson(path.join(dir, 'model_index.json'), 'the diffusers model index');
-  const meta = modelIndex.pentimento as Record<string, unknown> | undefined;
-  const isTestModel = typeof meta === 'object' && meta !== null && meta.testModel === true;
+  let isTestModel = false;
   try {
+    const modelIndex = readJson(path.join(dir, 'model_index.json'), 'the diffusers model index');
+    const meta = modelIndex.pentimento as Record<string, unknown> | undefined;
+    isTestModel = typeof meta === 'object' && meta !== null && meta.testModel === true;
     return openParts(dir, modelIndex, meta, isTestModel);
   } catch (e) {
-    throw isTestModel ? inTestModel(e, dir) : e;
+    if (isTestModel) throw inTestModel(e, dir);
+    if (e instanceof PentimentoError && e.details?.incompleteFolder === true) {
+      const { incompleteFolder: _, ...details } = e.details;
+      throw new PentimentoError(e.code, `${e.message.replace(/\.$/, '')}, or leave out ${option} to use the embedded test model.`, details);
+    }
+    throw e;
   }
 }
 

@@ -12,7 +12,7 @@ export function img2imgStart(steps: number, strength: number): { startIndex: num
   }
   const numSteps = Math.min(Math.floor(steps * strength), steps);
   if (numSteps === 0) {
-    throw badArgument(`Strength ${strength} with ${steps} steps runs no denoising step; raise the strength to at least ${1 / steps} or use more steps.`, {
+    throw badArgument(`Strength ${strength} with ${steps} ${steps === 1 ? 'step' : 'steps'} runs no denoising step; raise the strength to at least ${1 / steps} or use more steps.`, {
       steps,
       strength,
     });

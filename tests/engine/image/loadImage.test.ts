@@ -182,6 +182,15 @@ describe('loadImage errors', () => {
     expect(e.code).toBe('BAD_IMAGE');
     expect(e.message).toContain(path);
     expect(e.message).toMatch(/corrupt|truncated/);
+    // libvips' "Input buffer has corrupt header:" had an empty detail after its colon.
+    expect(e.message).not.toMatch(/:\)|:\s*$|\n/);
+  });
+
+  it('quotes a header-truncated PNG\'s decoder message without its dangling colon', async () => {
+    const full = await encodeLossless(patternRgb(32, 32), 32, 32, 'png');
+    const e = await rejection(loadImage(tmp.write('header-cut.png', full.subarray(0, 20))));
+    expect(e.code).toBe('BAD_IMAGE');
+    expect(e.message).toMatch(/\(Input buffer has corrupt header\)\. It may be corrupt or truncated\.$/);
   });
 
   it('refuses a 20000×20000 PNG from its header, fast and naming the pixel limit', async () => {

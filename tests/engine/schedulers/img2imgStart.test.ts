@@ -22,4 +22,9 @@ describe('img2imgStart', () => {
   ])('rejects steps %s with strength %s', (steps, strength) => {
     expect(() => img2imgStart(steps, strength)).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
   });
+
+  it('counts steps in words: 1 step, 3 steps', () => {
+    expect(() => img2imgStart(1, 0.5)).toThrow(/^Strength 0\.5 with 1 step runs no denoising step; raise the strength to at least 1 or use more steps\.$/);
+    expect(() => img2imgStart(3, 0.3)).toThrow(/^Strength 0\.3 with 3 steps runs no denoising step;/);
+  });
 });
