@@ -389,7 +389,8 @@ async function main(): Promise<void> {
         scale: spec.scale,
         start: spec.start,
         end: spec.end,
-        source: { image: spec.image, raw: spec.raw },
+        // The file name only: no folders of this machine in a shared PNG, and the same bytes elsewhere.
+        source: { image: path.basename(spec.image), raw: spec.raw },
       }));
       common.control = { unet, units, extract: { modelsDir: annotatorsDir(controlSpecs[0].type) } };
     }
