@@ -46,7 +46,7 @@ import { ResultsGallery, type ResultItem } from './components/ResultsGallery';
 import { StructureControls, type ConditionPreviewState } from './components/StructureControls';
 import { CanvasController } from './editor/CanvasController';
 import { History, wholeMaskEntry, type EditorDocument, type HistoryEntry } from './editor/History';
-import { EMPTY_QUEUE, isActive, updateJobs, type QueuedJob, type QueueKind } from './editor/JobQueue';
+import { EMPTY_QUEUE, isPending, updateJobs, type QueuedJob, type QueueKind } from './editor/JobQueue';
 import { maskFromPng, maskToPng } from './editor/maskPng';
 import { MaskRaster, type BrushMode } from './editor/MaskRaster';
 import { findControlNet, recordedControlNet, recordedControlNetName } from './editor/findControlNet';
@@ -81,6 +81,9 @@ interface Photo {
 const LAST_PROJECT_KEY = 'pentimento.lastProject';
 /** Quiet time after the last settings change before they are saved into the project. */
 const SETTINGS_SAVE_DEBOUNCE_MS = 400;
+/** How long an information notice shows before it closes by itself. */
+const NOTICE_MS = 10_000;
+
 /** A photo's parameters as the controls take them; none when nothing in them is usable. */
 const photoSettings = (parameters: Record<string, unknown>): Partial<Settings> => {
   const back = restoreFromPhotoParameters(parameters);
@@ -136,6 +139,12 @@ export function App() {
   const [modelAttempt, retryModel] = useReducer((n: number) => n + 1, 0);
   const [error, setError] = useState<ErrorData | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  // Notices inform and go (errors stay until dismissed): one left open would sit over the canvas.
+  useEffect(() => {
+    if (!notice) return;
+    const timer = setTimeout(() => setNotice((n) => (n === notice ? null : n)), NOTICE_MS);
+    return () => clearTimeout(timer);
+  }, [notice]);
   /**
    * From 1200 px the queue and results are a column of their own; narrower, they are a panel the
    * header's Queue button shows over the canvas's right side (as a column they squeezed the canvas
@@ -521,6 +530,21 @@ export function App() {
             ? 'Re-imagines the whole photo. Paint a mask to change only part of it.'
             : 'Repaints the masked area (inpainting).';
 
+  /** Jobs whose Cancel was clicked while they were being sent: cancelled as soon as the engine names them. */
+  const cancelOnAccept = useRef(new Set<number>());
+  const sendCancel = useCallback(
+    async (localId: number, jobId: string) => {
+      try {
+        const { cancelled } = await engineApi.cancel({ jobId });
+        // It had already ended (its result or failure is on its way): show what the engine says.
+        if (!cancelled) dispatchJob({ type: 'cancelRefused', localId });
+      } catch (e) {
+        dispatchJob({ type: 'cancelRefused', localId });
+        fail(e);
+      }
+    },
+    [fail],
+  );
   /** Queues one engine job and follows it in the queue panel. */
   const submit = useCallback(
     async (
@@ -532,13 +556,15 @@ export function App() {
       try {
         const { jobId } = await send();
         dispatchJob({ type: 'accepted', localId, jobId });
+        if (cancelOnAccept.current.delete(localId)) void sendCancel(localId, jobId);
         return jobId;
       } catch (e) {
+        cancelOnAccept.current.delete(localId);
         dispatchJob({ type: 'rejected', localId, error: asErrorData(e) });
         return undefined;
       }
     },
-    [],
+    [sendCancel],
   );
 
   /** A re-edit of the active inversion at η (the slider's job: a newer one cancels it). */
@@ -717,20 +743,18 @@ export function App() {
     shownUrls.current = now;
   }, [photo, results, conditionPreview]);
 
+  /** Shows the job cancelled at once; the engine is told now, or once it has accepted the job. */
   const cancelJob = useCallback(
     async (job: QueuedJob) => {
-      if (!job.jobId) return;
-      try {
-        await engineApi.cancel({ jobId: job.jobId });
-      } catch (e) {
-        fail(e);
-      }
+      dispatchJob({ type: 'cancelRequested', localId: job.localId });
+      if (job.jobId) await sendCancel(job.localId, job.jobId);
+      else cancelOnAccept.current.add(job.localId);
     },
-    [fail],
+    [sendCancel],
   );
-  const active = queue.jobs.filter(isActive);
+  const active = queue.jobs.filter(isPending);
   // The main Cancel stops the running job, else the newest waiting one.
-  const cancelTarget = active.find((j) => j.status === 'running') ?? active.filter((j) => j.jobId).at(-1);
+  const cancelTarget = active.find((j) => j.status === 'running') ?? active.at(-1);
 
   // ---- results ---------------------------------------------------------------------------------
 
@@ -990,35 +1014,6 @@ export function App() {
             </Stack>
           </Alert>
         )}
-        {/* Errors and notices float over the canvas's top edge: shown in the flow they pushed the canvas down while they lasted. */}
-        <Stack
-          gap="xs"
-          data-testid="notifications"
-          style={{
-            position: 'absolute',
-            top: 'calc(var(--app-shell-header-offset, 0rem) + var(--mantine-spacing-xs))',
-            left: 'var(--mantine-spacing-md)',
-            right: 'var(--mantine-spacing-md)',
-            zIndex: 150,
-            alignItems: 'center',
-            pointerEvents: 'none',
-          }}
-        >
-          {error && !(model.status === 'error' && model.error.message === error.message) && (
-            <Paper shadow="md" radius="md" maw={640} w="100%" style={{ pointerEvents: 'auto' }}>
-              <Alert color="red" title={`Error (${error.code})`} withCloseButton closeButtonLabel="Dismiss error" onClose={() => setError(null)}>
-                {error.message}
-              </Alert>
-            </Paper>
-          )}
-          {notice && (
-            <Paper shadow="md" radius="md" maw={640} w="100%" style={{ pointerEvents: 'auto' }}>
-              <Alert color="blue" withCloseButton closeButtonLabel="Dismiss notice" onClose={() => setNotice(null)}>
-                {notice}
-              </Alert>
-            </Paper>
-          )}
-        </Stack>
         <CanvasToolbar
           maskTools={editing && mode === 'edit' && photo !== null}
           tool={tool}
@@ -1037,47 +1032,78 @@ export function App() {
           onRedo={redo}
           comparing={comparing}
         />
-        <CanvasView
-          base={editing ? photoImage : generateBase}
-          controller={editing ? controller : generateController}
-          showMask={mode === 'edit' && !comparing}
-          paintEnabled={mode === 'edit' && !comparing}
-          compare={comparing ? { url: selected.url, width: selected.width, height: selected.height, alt: `After: result ${selected.number}` } : null}
-          comparePosition={comparePosition}
-          maskRevision={revision}
-          brushDiameter={settings.brushSize}
-          onCommit={record}
-          busy={opening ? `Opening ${opening}…` : undefined}
-          overlay={
-            fromPhoto && photo && visibleResults.length > 0 ? (
-              <Group gap="xs" wrap="nowrap">
-                <SegmentedControl
-                  size="xs"
-                  aria-label="View"
-                  value={view}
-                  onChange={(v) => setView(v as 'mask' | 'compare')}
-                  data={[
-                    { value: 'mask', label: 'Photo & mask' },
-                    { value: 'compare', label: 'Before / after' },
-                  ]}
-                />
-                {comparing && (
-                  <Slider w={140} size="sm" mr={6} min={0} max={100} value={comparePosition} onChange={setComparePosition} thumbLabel="Compare position" label={(v) => `${v}%`} />
-                )}
-              </Group>
-            ) : undefined
-          }
-          placeholder={
-            <Stack align="center" gap={6} maw={420}>
-              <Text fw={600}>{editing ? 'Open a photo to start' : 'Generated pictures appear here'}</Text>
-              <Text size="sm" c="dimmed" ta="center">
-                {editing
-                  ? 'Use Open image, drop an image anywhere, or paste one. Each photo becomes a project that is saved as you go.'
-                  : 'Write a prompt and press Generate (or Ctrl+Enter).'}
-              </Text>
-            </Stack>
-          }
-        />
+        <div style={{ position: 'relative', flex: 1, minHeight: 0, display: 'flex', flexDirection: 'column' }}>
+          {/* Errors and notices float over the canvas's top edge, below its toolbar (which they would hide): shown in the flow they pushed the canvas down while they lasted. */}
+          <Stack
+            gap="xs"
+            data-testid="notifications"
+            style={{
+              position: 'absolute',
+              top: 'var(--mantine-spacing-xs)',
+              left: 'var(--mantine-spacing-md)',
+              right: 'var(--mantine-spacing-md)',
+              zIndex: 150,
+              alignItems: 'center',
+              pointerEvents: 'none',
+            }}
+          >
+            {error && !(model.status === 'error' && model.error.message === error.message) && (
+              <Paper shadow="md" radius="md" maw={640} w="100%" style={{ pointerEvents: 'auto' }}>
+                <Alert color="red" title={`Error (${error.code})`} withCloseButton closeButtonLabel="Dismiss error" onClose={() => setError(null)}>
+                  {error.message}
+                </Alert>
+              </Paper>
+            )}
+            {notice && (
+              <Paper shadow="md" radius="md" maw={640} w="100%" style={{ pointerEvents: 'auto' }}>
+                <Alert color="blue" withCloseButton closeButtonLabel="Dismiss notice" onClose={() => setNotice(null)}>
+                  {notice}
+                </Alert>
+              </Paper>
+            )}
+          </Stack>
+          <CanvasView
+            base={editing ? photoImage : generateBase}
+            controller={editing ? controller : generateController}
+            showMask={mode === 'edit' && !comparing}
+            paintEnabled={mode === 'edit' && !comparing}
+            compare={comparing ? { url: selected.url, width: selected.width, height: selected.height, alt: `After: result ${selected.number}` } : null}
+            comparePosition={comparePosition}
+            maskRevision={revision}
+            brushDiameter={settings.brushSize}
+            onCommit={record}
+            busy={opening ? `Opening ${opening}…` : undefined}
+            overlay={
+              fromPhoto && photo && visibleResults.length > 0 ? (
+                <Group gap="xs" wrap="nowrap">
+                  <SegmentedControl
+                    size="xs"
+                    aria-label="View"
+                    value={view}
+                    onChange={(v) => setView(v as 'mask' | 'compare')}
+                    data={[
+                      { value: 'mask', label: 'Photo & mask' },
+                      { value: 'compare', label: 'Before / after' },
+                    ]}
+                  />
+                  {comparing && (
+                    <Slider w={140} size="sm" mr={6} min={0} max={100} value={comparePosition} onChange={setComparePosition} thumbLabel="Compare position" label={(v) => `${v}%`} />
+                  )}
+                </Group>
+              ) : undefined
+            }
+            placeholder={
+              <Stack align="center" gap={6} maw={420}>
+                <Text fw={600}>{editing ? 'Open a photo to start' : 'Generated pictures appear here'}</Text>
+                <Text size="sm" c="dimmed" ta="center">
+                  {editing
+                    ? 'Use Open image, drop an image anywhere, or paste one. Each photo becomes a project that is saved as you go.'
+                    : 'Write a prompt and press Generate (or Ctrl+Enter).'}
+                </Text>
+              </Stack>
+            }
+          />
+        </div>
         <Text size="xs" c="dimmed" mt={6} data-testid="status-line">
           {mode === 'edit' && photo
             ? `${photo.name} · ${photo.width}×${photo.height} · ${comparing ? 'drag the slider to compare' : 'paint where the picture should change · Space-drag or middle button pans · wheel zooms'}`

@@ -235,10 +235,25 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     await page.getByRole('button', { name: 'Cancel job 5', exact: true }).click();
     await expect.poll(() => jobs.evaluateAll((els) => els.map((e) => e.getAttribute('data-status')))).toEqual(['cancelled', 'queued', 'queued', 'running', 'failed']);
     const cancelsBefore = engine.cancelled.size;
+    // The running job shows as cancelled from the click, before the engine has answered.
+    const releaseCancel = engine.holdRequests('cancel');
     await page.getByRole('button', { name: 'Cancel job 2', exact: true }).click();
+    await expect.poll(() => jobs.evaluateAll((els) => els.map((e) => e.getAttribute('data-status')))).toEqual(['cancelled', 'queued', 'queued', 'cancelled', 'failed']);
+    expect(engine.cancelled.size).toBe(cancelsBefore);
+    releaseCancel();
     await expect.poll(() => engine.cancelled.size).toBe(cancelsBefore + 1);
+    // A job still being sent can be cancelled: shown cancelled at once, cancelled once the engine has its id.
+    const releaseGenerate = engine.holdRequests('generate');
+    await prompt.fill('a job cancelled while sending');
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    await expect.poll(() => jobs.first().getAttribute('data-status')).toBe('submitting');
+    await page.getByRole('button', { name: 'Cancel job 6', exact: true }).click();
+    await expect.poll(() => jobs.first().getAttribute('data-status')).toBe('cancelled');
+    releaseGenerate();
+    await expect.poll(() => engine.cancelled.size).toBe(cancelsBefore + 2);
     engine.resume();
     await expect.poll(() => jobs.evaluateAll((els) => els.map((e) => e.getAttribute('data-status'))), { timeout: 10_000 }).toEqual([
+      'cancelled',
       'cancelled',
       'done',
       'failed',
@@ -706,7 +721,11 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
       return file;
     };
     const { page, problems } = await openPage(browser, server.url);
+    await page.setViewportSize({ width: 1440, height: 900 });
     const field = (name: string) => page.getByLabel(name, { exact: true }).inputValue();
+    // A photo first, so the start-up reopen of the last project cannot replace the steps typed next.
+    await openWithChooser(page, COFFEE);
+    await page.getByAltText('Photo: coffee.png').waitFor();
     await page.getByLabel('Steps', { exact: true }).fill('21');
 
     // The CLI takes 1000 steps and seeds up to 2^53−1: the seed comes back, the steps are named.
@@ -716,6 +735,10 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     await expect.poll(() => field('Prompt')).toBe('a cli barn');
     expect(await field('Seed')).toBe(String(seed));
     expect(await field('Steps')).toBe('21');
+    // The notice floats below the canvas toolbar, never over Brush or Undo/Redo.
+    const toolbar = (await page.getByTestId('canvas-toolbar').boundingBox())!;
+    const noticeBox = (await page.getByTestId('notifications').boundingBox())!;
+    expect(noticeBox.y).toBeGreaterThanOrEqual(toolbar.y + toolbar.height);
 
     // Nothing usable (the engine passes on no parameters of the wrong type): no claim of a restore, and the controls stay.
     await openWithChooser(page, await write('junk.png', { prompt: 5, steps: 'abc' }));
@@ -739,6 +762,7 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
   it('number fields take exponent notation as its value, and refuse letters with a message instead of dropping them', async () => {
     const { page, problems } = await openPage(browser, server.url);
     await openWithChooser(page, COFFEE);
+    await page.getByAltText('Photo: coffee.png').waitFor();
     const steps = page.getByLabel('Steps', { exact: true });
     const seed = page.getByLabel('Seed', { exact: true });
     await steps.fill('30');
@@ -760,6 +784,21 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     await expect.poll(() => seed.inputValue()).toBe('2000000');
     await seed.blur();
     expect(await seed.inputValue()).toBe('2000000');
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 30_000);
+  it('a tiny photo is enlarged to fill the canvas on open and by Fit', async () => {
+    const { page, problems } = await openPage(browser, server.url);
+    const dot = path.join(outDir, 'dot.png');
+    writeFileSync(dot, await sharp({ create: { width: 1, height: 1, channels: 3, background: { r: 200, g: 40, b: 40 } } }).png().toBuffer());
+    await openWithChooser(page, dot);
+    await page.getByAltText('Photo: dot.png').waitFor();
+    const zoomLevel = async () => parseInt((await page.getByTestId('zoom-level').textContent()) ?? '', 10);
+    await expect.poll(zoomLevel).toBe(3200);
+    await page.getByRole('button', { name: 'Zoom out' }).click();
+    await expect.poll(zoomLevel).toBeLessThan(3200);
+    await page.getByRole('button', { name: 'Fit' }).click();
+    await expect.poll(zoomLevel).toBe(3200);
     expect(problems).toEqual([]);
     await page.close();
   }, 30_000);

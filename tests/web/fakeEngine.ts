@@ -120,7 +120,24 @@ export class FakeEngine implements EngineHandler {
     while (this.hold) await this.hold.until;
   }
 
+  /** Requests held back, by method, until their release (see holdRequests). */
+  private readonly gates = new Map<EngineRequestName, Promise<void>>();
+
+  /**
+   * Holds every `method` request, unhandled, until the returned release is called: a slow round
+   * trip to the engine, so a test can look at the UI before the engine has answered.
+   */
+  holdRequests(method: EngineRequestName): () => void {
+    let release!: () => void;
+    this.gates.set(method, new Promise<void>((r) => (release = r)));
+    return () => {
+      this.gates.delete(method);
+      release();
+    };
+  }
+
   async handle<K extends EngineRequestName>(method: K, params: RequestParams<K>): Promise<RequestResult<K>> {
+    await this.gates.get(method);
     return (await this.dispatch(method, params)) as RequestResult<K>;
   }
 

@@ -1,5 +1,5 @@
 import { ActionIcon, Alert, Badge, Group, Image, Paper, Progress, Stack, Text, Tooltip } from '@mantine/core';
-import { isActive, type JobStatus, type QueuedJob } from '../editor/JobQueue';
+import { isPending, shownStatus, type JobStatus, type QueuedJob } from '../editor/JobQueue';
 
 const STATUS: Record<JobStatus, { label: string; color: string }> = {
   submitting: { label: 'sending', color: 'gray' },
@@ -27,9 +27,10 @@ export function QueuePanel({ jobs, onCancel, onDismiss }: { jobs: QueuedJob[]; o
   return (
     <Stack gap="xs" aria-label="Queue">
       {[...jobs].reverse().map((job) => {
-        const status = STATUS[job.status];
+        const shown = shownStatus(job);
+        const status = STATUS[shown];
         return (
-          <Paper key={job.localId} withBorder p="xs" radius="md" data-testid="job" data-status={job.status}>
+          <Paper key={job.localId} withBorder p="xs" radius="md" data-testid="job" data-status={shown}>
             <Group gap="xs" wrap="nowrap" align="flex-start">
               {job.previewUrl ? (
                 <Image src={job.previewUrl} alt={`Preview at step ${job.step}`} w={48} h={48} radius="sm" fit="cover" />
@@ -49,7 +50,7 @@ export function QueuePanel({ jobs, onCancel, onDismiss }: { jobs: QueuedJob[]; o
                   {job.prompt || '(no prompt)'}
                   {job.kind === 'invert' || job.kind === 'reedit' ? '' : ` · seed ${job.seed}`}
                 </Text>
-                {(job.status === 'running' || job.status === 'queued') && (
+                {(shown === 'running' || shown === 'queued') && (
                   <Stack gap={2}>
                     <Progress aria-label={`Progress of job ${job.localId}`} value={job.totalSteps ? (100 * job.step) / job.totalSteps : 0} size="sm" animated={job.status === 'running'} />
                     <Text size="xs" c="dimmed" aria-live="polite">
@@ -60,9 +61,9 @@ export function QueuePanel({ jobs, onCancel, onDismiss }: { jobs: QueuedJob[]; o
                   </Stack>
                 )}
               </Stack>
-              {isActive(job) ? (
+              {isPending(job) ? (
                 <Tooltip label="Cancel this job">
-                  <ActionIcon variant="subtle" color="gray" aria-label={`Cancel job ${job.localId}`} onClick={() => onCancel(job)} disabled={!job.jobId}>
+                  <ActionIcon variant="subtle" color="gray" aria-label={`Cancel job ${job.localId}`} onClick={() => onCancel(job)}>
                     ✕
                   </ActionIcon>
                 </Tooltip>

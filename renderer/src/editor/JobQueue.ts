@@ -23,6 +23,11 @@ export interface QueuedJob {
   previewUrl?: string;
   error?: ErrorData;
   resultId?: string;
+  /**
+   * Cancel was clicked: the job shows as cancelled at once, before the engine confirms (its
+   * CANCELLED failure ends it for real); cleared if the engine could not cancel it.
+   */
+  cancelRequested?: boolean;
 }
 
 export type JobEvent =
@@ -31,7 +36,9 @@ export type JobEvent =
   | { type: 'rejected'; localId: number; error: ErrorData }
   | { type: 'progress'; progress: JobProgress }
   | { type: 'result'; jobId: string; resultId: string }
-  | { type: 'failed'; jobId: string; error: ErrorData };
+  | { type: 'failed'; jobId: string; error: ErrorData }
+  | { type: 'cancelRequested'; localId: number }
+  | { type: 'cancelRefused'; localId: number };
 
 export interface JobQueueState {
   jobs: QueuedJob[];
@@ -43,6 +50,12 @@ export const EMPTY_QUEUE: JobQueueState = { jobs: [], early: [] };
 
 /** Statuses that can still change. */
 export const isActive = (j: QueuedJob) => j.status === 'submitting' || j.status === 'queued' || j.status === 'running';
+
+/** Still to run as far as the user is concerned: active, and no cancel asked for. */
+export const isPending = (j: QueuedJob) => isActive(j) && !j.cancelRequested;
+
+/** The status the queue shows: cancelled from the click on, the engine's otherwise. */
+export const shownStatus = (j: QueuedJob): JobStatus => (j.cancelRequested && isActive(j) ? 'cancelled' : j.status);
 
 /**
  * The queue as the UI shows it, as a pure reducer over what the UI did and what the engine
@@ -58,6 +71,11 @@ export function updateJobs(state: JobQueueState, event: JobEvent): JobQueueState
       let next: JobQueueState = { jobs, early: state.early.filter((e) => !mine.includes(e)) };
       for (const e of mine) next = updateJobs(next, e);
       return next;
+    }
+    case 'cancelRequested':
+    case 'cancelRefused': {
+      const requested = event.type === 'cancelRequested';
+      return { ...state, jobs: state.jobs.map((j) => (j.localId === event.localId && isActive(j) ? { ...j, cancelRequested: requested } : j)) };
     }
     case 'rejected':
       return { ...state, jobs: state.jobs.map((j) => (j.localId === event.localId ? { ...j, status: 'failed', error: event.error } : j)) };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_QUEUE, updateJobs, type JobQueueState } from '../../../renderer/src/editor/JobQueue';
+import { EMPTY_QUEUE, isPending, shownStatus, updateJobs, type JobQueueState } from '../../../renderer/src/editor/JobQueue';
 
 const submit = (s: JobQueueState, localId: number) =>
   updateJobs(s, { type: 'submitted', job: { localId, kind: 'img2img', prompt: 'p', seed: localId, totalSteps: 4 } });
@@ -28,6 +28,29 @@ describe('JobQueue', () => {
     expect(s.jobs.map((j) => j.status)).toEqual(['cancelled', 'failed', 'failed']);
     expect(s.jobs[1].error?.message).toBe('too big');
     expect(s.jobs[2].error?.code).toBe('BAD_ARGUMENT');
+  });
+
+  it('shows a job cancelled from the click, sending or running, and back as it was if the engine could not cancel it', () => {
+    let s = submit(submit(EMPTY_QUEUE, 1), 2);
+    // Cancelled while still being sent: no engine id yet.
+    s = updateJobs(s, { type: 'cancelRequested', localId: 1 });
+    expect(shownStatus(s.jobs[0])).toBe('cancelled');
+    expect(isPending(s.jobs[0])).toBe(false);
+    s = updateJobs(s, { type: 'accepted', localId: 1, jobId: 'a' });
+    expect(shownStatus(s.jobs[0])).toBe('cancelled');
+    s = updateJobs(s, { type: 'failed', jobId: 'a', error: { code: 'CANCELLED', message: 'stop' } });
+    expect(s.jobs[0].status).toBe('cancelled');
+    // The engine could not cancel a running job (it was ending): it shows running again, and its result counts.
+    s = updateJobs(s, { type: 'accepted', localId: 2, jobId: 'b' });
+    s = updateJobs(s, { type: 'progress', progress: { jobId: 'b', step: 3, totalSteps: 4 } });
+    s = updateJobs(s, { type: 'cancelRequested', localId: 2 });
+    expect(shownStatus(s.jobs[1])).toBe('cancelled');
+    s = updateJobs(s, { type: 'cancelRefused', localId: 2 });
+    expect(shownStatus(s.jobs[1])).toBe('running');
+    expect(isPending(s.jobs[1])).toBe(true);
+    s = updateJobs(s, { type: 'cancelRequested', localId: 2 });
+    s = updateJobs(s, { type: 'result', jobId: 'b', resultId: 'r' });
+    expect(shownStatus(s.jobs[1])).toBe('done');
   });
 
   it('replays events that arrive before generate() returned the job id', () => {
