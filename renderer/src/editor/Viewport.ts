@@ -25,11 +25,17 @@ export function imageToScreen(v: Viewport, p: ImagePoint): ScreenPoint {
   return screenPoint(p.x * v.scale + v.offsetX, p.y * v.scale + v.offsetY);
 }
 
-/** The whole image, centred, as large as fits inside `view` less `margin` on each side (never above 100 %). */
+/**
+ * The whole image, centred, as large as fits inside `view` less `margin` on each side. A photo
+ * that fits at 100 % stays there, unless it would fill less than half the view: a small one
+ * (an icon, a 1×1 test image) is enlarged by the largest whole factor that fits, so its pixels
+ * stay square, up to MAX_SCALE.
+ */
 export function fitViewport(image: Size, view: Size, margin = 16): Viewport {
   const w = Math.max(1, view.width - 2 * margin);
   const h = Math.max(1, view.height - 2 * margin);
-  const scale = clampScale(Math.min(1, w / image.width, h / image.height));
+  const fits = Math.min(w / image.width, h / image.height);
+  const scale = clampScale(fits < 1 ? fits : Math.max(1, Math.floor(fits)));
   return { scale, offsetX: (view.width - image.width * scale) / 2, offsetY: (view.height - image.height * scale) / 2 };
 }
 

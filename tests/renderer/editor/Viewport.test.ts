@@ -9,7 +9,14 @@ describe('Viewport', () => {
     expect(imageToScreen(v, imagePoint(120, 60))).toEqual(screenPoint(200, 180));
   });
 
-  it('fits the image centred, never above 100 %', () => {
+  it('enlarges a small image by whole factors to fill the view, up to MAX_SCALE', () => {
+    expect(fitViewport({ width: 1, height: 1 }, { width: 800, height: 600 }).scale).toBe(MAX_SCALE);
+    expect(fitViewport({ width: 100, height: 50 }, { width: 800, height: 600 }, 16)).toEqual({ scale: 7, offsetX: 50, offsetY: 125 });
+    // One that fills more than half the view stays at 100 %.
+    expect(fitViewport({ width: 400, height: 300 }, { width: 800, height: 600 }, 16).scale).toBe(1);
+  });
+
+  it('fits the image centred, a photo that fills half the view or more never above 100 %', () => {
     expect(fitViewport({ width: 451, height: 300 }, { width: 800, height: 600 })).toEqual({ scale: 1, offsetX: 174.5, offsetY: 150 });
     const v = fitViewport({ width: 4000, height: 3000 }, { width: 800, height: 600 }, 16);
     expect(v.scale).toBeCloseTo(568 / 3000, 12);
