@@ -8,7 +8,7 @@ import { img2imgStart } from '../../../main/engine/schedulers/img2imgStart';
 export function strengthHint(steps: number, strength: number): { text: string; problem: boolean } {
   try {
     const { numSteps } = img2imgStart(steps, strength);
-    return { text: numSteps === steps ? `Runs all ${steps} steps.` : `Runs ${numSteps} of the ${steps} steps.`, problem: false };
+    return { text: numSteps === steps ? (steps === 1 ? 'Runs its 1 step.' : `Runs all ${steps} steps.`) : `Runs ${numSteps} of the ${steps} steps.`, problem: false };
   } catch (e) {
     return { text: e instanceof Error ? e.message : String(e), problem: true };
   }

@@ -172,6 +172,9 @@ describe('defaults shared with the CLI', () => {
     const none = strengthHint(4, 0.2);
     expect(none.problem).toBe(true);
     expect(none.text).toMatch(/runs no denoising step.*at least 0\.25/);
+    // One step is "1 step", here and in the engine's reason.
+    expect(strengthHint(1, 1)).toEqual({ text: 'Runs its 1 step.', problem: false });
+    expect(strengthHint(1, 0.5).text).toMatch(/^Strength 0\.5 with 1 step runs no denoising step/);
   });
 });
 
