@@ -22,6 +22,9 @@ export interface BestOfSeeds {
  */
 export async function bestOfSeeds(n: number, seed: number, generate: (seed: number) => Promise<PipelineResult>): Promise<BestOfSeeds> {
   if (!Number.isInteger(n) || n < 1 || n > MAX_BEST_OF) throw badArgument(`best-of is ${n}; use a whole number from 1 to ${MAX_BEST_OF}.`);
+  if (seed > Number.MAX_SAFE_INTEGER - (n - 1)) {
+    throw badArgument(`best-of ${n} from seed ${seed} would pass the largest seed, ${Number.MAX_SAFE_INTEGER}; start from a seed up to ${Number.MAX_SAFE_INTEGER - n + 1}.`, { seed });
+  }
   let best: PipelineResult | undefined;
   let bestValue = 0;
   let higherIsBetter = true;

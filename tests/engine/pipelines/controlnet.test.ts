@@ -249,5 +249,10 @@ describe('controlled generation', () => {
     expect(Buffer.from(again.rgb).equals(Buffer.from(best.rgb))).toBe(true);
     await expect(bestOfSeeds(2, 1, (seed) => textToImage(model, { ...base, seed }))).rejects.toThrow(/give at least one ControlNet/);
     await expect(bestOfSeeds(0, 1, (seed) => textToImage(model, { ...base, seed }))).rejects.toThrow(/best-of is 0/);
+    // Seeds seed … seed+N−1 must all be exact integers: refused before any run.
+    let runs = 0;
+    const count = (seed: number) => (runs++, textToImage(model, { ...base, seed, control }));
+    await expect(bestOfSeeds(3, Number.MAX_SAFE_INTEGER - 1, count)).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringContaining(`up to ${Number.MAX_SAFE_INTEGER - 2}`) });
+    expect(runs).toBe(0);
   });
 });
