@@ -109,6 +109,8 @@ const MODES: { value: EditorMode; label: string }[] = [
   { value: 'personalize', label: 'Personalize' },
 ];
 
+/** How long an object URL outlives the last render that showed it. */
+const URL_REVOKE_DELAY_MS = 2000;
 const pngUrl = (pngBase64: string) => URL.createObjectURL(new Blob([base64ToBytes(pngBase64)], { type: 'image/png' }));
 
 const toItem = (r: ProjectResult, number: number): ResultItem => ({
@@ -739,7 +741,9 @@ export function App() {
     const now = new Set(results.map((r) => r.url));
     if (photo) now.add(photo.url);
     if (conditionPreview.status === 'ready') now.add(conditionPreview.url);
-    for (const url of shownUrls.current) if (!now.has(url)) URL.revokeObjectURL(url);
+    // A moment later still: a decode started for the last render (the canvas's Image(), a
+    // thumbnail's lazy load) may outlive it, and a revoked URL fails it with ERR_FILE_NOT_FOUND.
+    for (const url of shownUrls.current) if (!now.has(url)) setTimeout(() => URL.revokeObjectURL(url), URL_REVOKE_DELAY_MS);
     shownUrls.current = now;
   }, [photo, results, conditionPreview]);
 

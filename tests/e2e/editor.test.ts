@@ -730,8 +730,8 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
 
     // The CLI takes 1000 steps and seeds up to 2^53−1: the seed comes back, the steps are named.
     const seed = Number.MAX_SAFE_INTEGER;
-    await openWithChooser(page, await write('cli.png', { prompt: 'a cli barn', steps: 300, seed, guidance: 7, scheduler: 'ddim', strength: 0.5, method: 'img2img' }));
-    await page.getByText("Settings restored from the image's parameters, except steps (300 is over 200).").waitFor();
+    await openWithChooser(page, await write('cli.png', { prompt: 'a cli barn', steps: 600, seed, guidance: 7, scheduler: 'ddim', strength: 0.5, method: 'img2img' }));
+    await page.getByText("Settings restored from the image's parameters, except steps (600 is over 500).").waitFor();
     await expect.poll(() => field('Prompt')).toBe('a cli barn');
     expect(await field('Seed')).toBe(String(seed));
     expect(await field('Steps')).toBe('21');
@@ -766,17 +766,21 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     const steps = page.getByLabel('Steps', { exact: true });
     const seed = page.getByLabel('Seed', { exact: true });
     await steps.fill('30');
-    // Filled or pasted whole: 1e3 is 1000, over Steps' 200 — refused, the field keeps 30.
+    // Filled or pasted whole: 1e3 is 1000, over Steps' 500 — refused, the field keeps 30.
     await steps.fill('1e3');
-    await page.getByText('1e3 is over 200.').waitFor();
+    await page.getByText('1e3 is over 500.').waitFor();
     expect(await steps.inputValue()).toBe('30');
     // Typed key by key: the "e" is refused where it is typed, not dropped (1e3 never becomes 13).
     await steps.fill('');
     await steps.pressSequentially('1e');
     await page.getByText('"e" is not part of a number; type digits only.').waitFor();
     expect(await steps.inputValue()).toBe('1');
+    // More digits after the refused "e": the refusal stays in view until the field is left.
+    await steps.pressSequentially('3');
+    expect(await steps.inputValue()).toBe('13');
+    expect(await page.getByText('"e" is not part of a number; type digits only.').count()).toBe(1);
     await steps.blur();
-    await expect.poll(() => steps.inputValue()).toBe('1');
+    await expect.poll(() => steps.inputValue()).toBe('13');
     expect(await page.getByText('"e" is not part of a number').count()).toBe(0);
     await seed.fill('1e30');
     await page.getByText(`1e30 is over ${Number.MAX_SAFE_INTEGER}.`).waitFor();

@@ -26,6 +26,9 @@ export function NumberField({ value, onValue, min, max, allowDecimal = true, onB
     const el = input.current;
     if (!el) return;
     const check = (e: InputEvent) => {
+      // A refusal stays in view while more digits are typed (1, refused e, 3 reads 13: the message
+      // says why); deleting or leaving the field clears it.
+      if (e.inputType.startsWith('delete')) setRefusal(null);
       if (e.data === null || !e.inputType.startsWith('insert')) return;
       const start = el.selectionStart ?? el.value.length;
       const end = el.selectionEnd ?? start;
@@ -35,10 +38,7 @@ export function NumberField({ value, onValue, min, max, allowDecimal = true, onB
         max: typeof bounds.max === 'number' ? bounds.max : undefined,
         integer: bounds.integer,
       });
-      if (read.kind === 'plain') {
-        setRefusal(null);
-        return;
-      }
+      if (read.kind === 'plain') return;
       e.preventDefault();
       if (read.kind === 'refused') {
         setRefusal(read.message);

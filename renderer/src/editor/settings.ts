@@ -71,7 +71,7 @@ export const MAX_SEED = Number.MAX_SAFE_INTEGER;
 /** Random seeds are drawn from 32 bits, short enough to read out and type back. */
 export const MAX_RANDOM_SEED = 2 ** 32 - 1;
 /** The Steps control's maximum (the engine takes up to 1000; more is rarely worth the wait). */
-export const MAX_STEPS = 200;
+export const MAX_STEPS = 500; // as the CLI (main/cli: 1–500), so every CLI result can be re-run here
 
 export const DEFAULT_SETTINGS: Settings = {
   mode: 'edit',
@@ -215,7 +215,7 @@ export function randomSeed(random: () => number = Math.random): number {
   return Math.floor(random() * (MAX_RANDOM_SEED + 1));
 }
 
-/** Why `value` is not a valid `key` setting ("300 is over 200"), for notices. */
+/** Why `value` is not a valid `key` setting ("600 is over 500"), for notices. */
 function rejection(key: keyof Settings, value: unknown): string {
   const check = CHECKS[key] as Check<unknown>;
   const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
@@ -314,7 +314,7 @@ export function settingsFromPhotoParameters(parameters: Record<string, unknown>)
   return restoreFromPhotoParameters(parameters).settings;
 }
 
-/** "steps (300 is over 200) and seed (…)": the skipped parameters, for a notice. */
+/** "steps (600 is over 500) and seed (…)": the skipped parameters, for a notice. */
 export function describeSkipped(skipped: readonly SkippedParameter[]): string {
   const items = skipped.map((s) => `${s.name} (${s.reason})`);
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;

@@ -86,12 +86,12 @@ describe('settingsFromParameters', () => {
   });
 
   it('names each parameter it could not restore, and why', () => {
-    const back = restoreFromPhotoParameters({ prompt: 'a barn', steps: 300, seed: 2 ** 60, guidance: 'high', scheduler: 'plms', strength: 0, method: 'img2img' });
+    const back = restoreFromPhotoParameters({ prompt: 'a barn', steps: 600, seed: 2 ** 60, guidance: 'high', scheduler: 'plms', strength: 0, method: 'img2img' });
     expect(back.settings).toMatchObject({ prompt: 'a barn', mode: 'edit' });
     expect(back.settings.steps).toBeUndefined();
     expect(back.skipped.map((s) => s.name)).toEqual(['steps', 'guidance', 'strength', 'scheduler', 'seed']);
     expect(restoreNotice(back)).toBe(
-      "Settings restored from the image's parameters, except steps (300 is over 200), guidance (\"high\" is not a number), strength (0 is not above 0), " +
+      "Settings restored from the image's parameters, except steps (600 is over 500), guidance (\"high\" is not a number), strength (0 is not above 0), " +
         `scheduler ("plms" is not one of model, ddim, euler, euler-a, dpmpp-2m) and seed (${2 ** 60} is over ${Number.MAX_SAFE_INTEGER}).`,
     );
     expect(restoreNotice(restoreFromPhotoParameters({ prompt: 'x', steps: 'abc', seed: 1.5 }))).toBe(
