@@ -1,22 +1,13 @@
 import { badArgument } from '../errors';
 import { SAMPLER_NAMES, type SamplerName } from '../schedulers';
 import type { CommonRequest } from './PipelineRequest';
+import { MAX_GUIDANCE, MAX_SEED, MAX_STEPS } from '../../contract/limits';
+
+export { MAX_GUIDANCE, MAX_STEPS };
 
 export const DEFAULT_STEPS = 20;
 export const DEFAULT_GUIDANCE = 7.5;
-/**
- * Upper bound of the classifier-free guidance scale: the app's slider and A1111's go to 30;
- * far beyond, ε_u + s·(ε_c − ε_u) only blows up (a huge scale overflows to NaN in the UNet's
- * next step), so it is refused up front rather than failing late.
- */
-export const MAX_GUIDANCE = 30;
 export const DEFAULT_STRENGTH = 0.75;
-/**
- * Every sampler supports this many steps with SD's scheduler configs (leading spacing and
- * steps_offset 1 run out of distinct timesteps near N = 1000: DDIM stops at 999, DPM-Solver++ at
- * 998); far past the ~20–100 steps samplers need, so a round bound that never depends on the sampler.
- */
-export const MAX_STEPS = 500;
 export const MAX_SIDE = 2048;
 
 export interface CheckedCommon {
@@ -49,7 +40,7 @@ export function checkCommon(r: CommonRequest, defaultScheduler: SamplerName): Ch
   }
   const seed = r.seed ?? randomSeed();
   if (!Number.isSafeInteger(seed) || seed < 0) {
-    throw badArgument(`seed is ${seed}; use a whole number from 0 to ${Number.MAX_SAFE_INTEGER}.`, { seed });
+    throw badArgument(`seed is ${seed}; use a whole number from 0 to ${MAX_SEED}.`, { seed });
   }
   const scheduler = r.scheduler ?? defaultScheduler;
   if (!SAMPLER_NAMES.includes(scheduler)) {

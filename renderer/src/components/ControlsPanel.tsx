@@ -3,6 +3,7 @@ import { ActionIcon, Alert, Button, Group, SegmentedControl, Select, Slider, Sta
 import type { ReactNode } from 'react';
 import type { TokenCount } from '../../../main/contract/contract';
 import { strengthHint } from '../editor/strengthHint';
+import { MAX_GUIDANCE } from '../../../main/contract/limits';
 import { isInversionMethod, MAX_SEED, MAX_STEPS, randomSeed, strengthKey, type EditMethod, type SchedulerChoice, type Settings } from '../editor/settings';
 
 const METHOD_OPTIONS: { value: EditMethod; label: string }[] = [
@@ -133,7 +134,7 @@ export function ControlsPanel({ settings: s, update, tokens, editKind = 'img2img
       {modeControls}
       <Group grow gap="sm">
         <NumberField label="Steps" min={1} max={MAX_STEPS} allowDecimal={false} value={s.steps} onValue={(steps) => update({ steps })} />
-        <NumberField label="Guidance" min={0} max={30} step={0.5} decimalScale={2} value={s.guidance} onValue={(guidance) => update({ guidance })} />
+        <NumberField label="Guidance" min={0} max={MAX_GUIDANCE} step={0.5} decimalScale={2} value={s.guidance} onValue={(guidance) => update({ guidance })} />
       </Group>
       {isEdit && !inversion && (
         <div>

@@ -1,4 +1,8 @@
 import type { ConditionType, JobKind, SchedulerName } from '../../../main/contract/contract';
+import { MAX_GUIDANCE, MAX_SEED, MAX_STEPS } from '../../../main/contract/limits';
+
+// The engine's limits, so every CLI result can be re-run here (the engine checks the same).
+export { MAX_SEED, MAX_STEPS };
 
 export type EditorMode = 'edit' | 'generate' | 'structure' | 'personalize';
 export type SeedMode = 'random' | 'locked';
@@ -66,12 +70,8 @@ export const SCHEDULER_CHOICES: readonly SchedulerChoice[] = ['model', ...SCHEDU
 export const DEFAULT_IMG2IMG_STRENGTH = 0.75;
 export const DEFAULT_INPAINT_STRENGTH = 1;
 const MODES: readonly EditorMode[] = ['edit', 'generate', 'structure', 'personalize'];
-/** The engine takes any seed from 0 to 2^53−1 (checkCommon); the CLI writes such seeds into its PNGs. */
-export const MAX_SEED = Number.MAX_SAFE_INTEGER;
 /** Random seeds are drawn from 32 bits, short enough to read out and type back. */
 export const MAX_RANDOM_SEED = 2 ** 32 - 1;
-/** The Steps control's maximum (the engine takes up to 1000; more is rarely worth the wait). */
-export const MAX_STEPS = 500; // as the CLI (main/cli: 1–500), so every CLI result can be re-run here
 
 export const DEFAULT_SETTINGS: Settings = {
   mode: 'edit',
@@ -123,7 +123,7 @@ const CHECKS: { [K in keyof Settings]: Check<Settings[K]> } = {
   prompt: isString,
   negativePrompt: isString,
   steps: inRange(1, MAX_STEPS, true),
-  guidance: inRange(0, 30),
+  guidance: inRange(0, MAX_GUIDANCE),
   strength: strengthCheck,
   inpaintStrength: strengthCheck,
   seed: inRange(0, MAX_SEED, true),
