@@ -30,8 +30,10 @@ Serves Pentimento on 127.0.0.1 and prints the URL to open (with its access token
   --provider NAME   auto | cpu | cuda | dml | coreml (default auto, or $PENTIMENTO_PROVIDER)
   --help, -h        print this and exit`;
 
+/** A bad argument: one line on stderr (as every other startup error), exit 2. */
 function usage(message: string): never {
-  console.error(`${message}\n${USAGE}`);
+  const oneLine = message.replace(/\s*\n\s*/g, ' ').replace(/\.$/, '');
+  console.error(`npm run web: ${oneLine}; npm run web -- --help lists the options.`);
   process.exit(2);
 }
 

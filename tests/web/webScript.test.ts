@@ -41,7 +41,12 @@ describe('npm run web: options are checked before anything starts', () => {
     // An empty port was Number('') = 0: any port, silently.
     const emptyPort = web('--port', '');
     expect(emptyPort).toMatchObject({ status: 2, stdout: '' });
-    expect(emptyPort.stderr.split('\n')[0]).toBe('--port must be an integer 0–65535 (0 = any free port), not "".');
+    expect(emptyPort.stderr).toBe('npm run web: --port must be an integer 0–65535 (0 = any free port), not ""; npm run web -- --help lists the options.');
+    // An unknown option is one line too, naming it.
+    const unknown = web('--prot', '8080');
+    expect(unknown).toMatchObject({ status: 2, stdout: '' });
+    expect(unknown.stderr.split('\n')).toHaveLength(1);
+    expect(unknown.stderr).toMatch(/^npm run web: .*'--prot'.*; npm run web -- --help lists the options\.$/);
     // A missing file names the flag that chose the folder, not the CLIs' --model.
     expect(notModel.stderr).toMatch(/, or leave out --model-dir to use the embedded test model\.$/);
   });
