@@ -35,3 +35,27 @@ export function parametersFromPng(png: Uint8Array): GenerationParameters | undef
     return undefined;
   }
 }
+
+/**
+ * What a PNG's parameters chunk records, for the editor to restore field by field: the
+ * parameters when they are complete and well-typed; the JSON object as written when some field
+ * is missing or of the wrong type (the editor takes the fields it can and names the others);
+ * an empty object when the chunk is there but not a JSON object (the editor says the
+ * parameters could not be read); undefined when there is no chunk.
+ */
+const MAX_RECORDED_CHARS = 256 * 1024;
+
+export function recordedParametersFromPng(png: Uint8Array): Record<string, unknown> | undefined {
+  const entry = readPngTextChunks(png)?.find((e) => e.keyword === PENTIMENTO_TEXT_KEYWORD);
+  if (!entry) return undefined;
+  // Pentimento writes a few KiB; a chunk far larger is not parameters worth keeping in a project.
+  if (entry.text.length > MAX_RECORDED_CHARS) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(entry.text);
+  } catch {
+    return {};
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  return { ...(parseGenerationParameters(value) ?? (value as Record<string, unknown>)) };
+}

@@ -6,6 +6,7 @@ import type { EncodedImage, ProjectHistory, ProjectResult, ProjectSettings, Proj
 import { badArgument, PentimentoError } from '../errors';
 import { encodePng } from '../image/encodePng';
 import { loadImage } from '../image/loadImage';
+import { recordedParametersFromPng } from '../image/readParameters';
 import { loadMask } from '../image/loadMask';
 import { writeFileAtomic } from '../image/writeFileAtomic';
 
@@ -82,6 +83,8 @@ export class ProjectStore {
     const name = typeof image.name === 'string' && image.name.trim() ? path.basename(image.name.trim()) : 'Untitled';
     const bytes = Buffer.from(image.base64, 'base64');
     const loaded = await loadImage(bytes, { name });
+    // A hand-edited chunk is kept as written: the editor restores what it can and names the rest.
+    const recorded = loaded.sourceFormat === 'png' ? recordedParametersFromPng(bytes) : undefined;
     const photo = await encodePng(loaded.rgb, loaded.width, loaded.height);
     const thumbnail = await sharp(photo)
       .resize(THUMBNAIL_SIDE, THUMBNAIL_SIDE, { fit: 'inside', withoutEnlargement: true })
@@ -100,7 +103,7 @@ export class ProjectStore {
       width: loaded.width,
       height: loaded.height,
       original,
-      ...(loaded.parameters ? { parameters: { ...loaded.parameters } } : {}),
+      ...(recorded ? { parameters: recorded } : {}),
     };
 
     await this.ensureRoot();

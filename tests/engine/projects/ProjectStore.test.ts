@@ -7,6 +7,9 @@ import { ProjectStore } from '../../../main/engine/projects/ProjectStore';
 import { ProjectRequests } from '../../../main/engine/projects/ProjectRequests';
 import { encodePng } from '../../../main/engine/image/encodePng';
 import type { GenerationParameters } from '../../../main/engine/image/GenerationParameters';
+import { insertPngTextChunks } from '../../../main/engine/image/pngTextChunks';
+import { PENTIMENTO_TEXT_KEYWORD } from '../../../main/engine/image/readParameters';
+import { restoreFromPhotoParameters, restoreNotice } from '../../../renderer/src/editor/settings';
 
 let root: string;
 let store: ProjectStore;
@@ -145,6 +148,26 @@ describe('ProjectStore', () => {
     const plain = await store.create({ base64: await gradientPng(8, 8), name: 'plain.png' });
     expect(plain.parameters).toBeUndefined();
     expect('parameters' in JSON.parse(readFileSync(path.join(store.dir(plain.project.id), 'project.json'), 'utf8'))).toBe(false);
+  });
+
+  it('keeps a hand-edited parameters chunk as written (the editor restores what it can), and an unreadable one as {}', async () => {
+    const plain = await encodePng(new Uint8Array(8 * 8 * 3).fill(40), 8, 8);
+    const withChunk = (text: string) => insertPngTextChunks(plain, [{ keyword: PENTIMENTO_TEXT_KEYWORD, text }]).toString('base64');
+    // steps as a string: not GenerationParameters, but the prompt and seed are still worth restoring.
+    const edited = { prompt: 'a lighthouse', negativePrompt: '', seed: 12, steps: 'nine', guidance: 7, scheduler: 'ddim', width: 8, height: 8 };
+    const state = await store.create({ base64: withChunk(JSON.stringify(edited)), name: 'edited.png' });
+    expect(state.parameters).toEqual(edited);
+    const back = restoreFromPhotoParameters(state.parameters!);
+    expect(back.settings).toMatchObject({ prompt: 'a lighthouse', seed: 12, guidance: 7, scheduler: 'ddim' });
+    expect(back.settings.steps).toBeUndefined();
+    expect(back.skipped.map((s) => s.name)).toEqual(['steps']);
+    expect(restoreNotice(back)).toMatch(/^Settings restored from the image's parameters, except steps \(/);
+    // Not JSON, an array, or far too large: there were parameters, and they could not be read.
+    for (const text of ['{"prompt": "cut off', '[1, 2]', JSON.stringify({ prompt: 'x'.repeat(300 * 1024) })]) {
+      const unreadable = await store.create({ base64: withChunk(text), name: 'broken.png' });
+      expect(unreadable.parameters).toEqual({});
+      expect(restoreNotice(restoreFromPhotoParameters(unreadable.parameters!))).toBe("The image's parameters could not be read; the controls are unchanged.");
+    }
   });
 
   it('stores the editor settings as given, refuses non-objects and oversized ones, and ignores a damaged file', async () => {
