@@ -49,7 +49,7 @@ import { History, wholeMaskEntry, type EditorDocument, type HistoryEntry } from 
 import { EMPTY_QUEUE, isPending, updateJobs, type QueuedJob, type QueueKind } from './editor/JobQueue';
 import { maskFromPng, maskToPng } from './editor/maskPng';
 import { MaskRaster, type BrushMode } from './editor/MaskRaster';
-import { findControlNet, recordedControlNet, recordedControlNetName } from './editor/findControlNet';
+import { conditionSourceNote, findControlNet, recordedControlNet, recordedControlNetName } from './editor/findControlNet';
 import { resultScores } from './editor/resultScores';
 import { strengthHint } from './editor/strengthHint';
 import {
@@ -337,7 +337,8 @@ export function App() {
         if (settingsRef.current.mode !== 'edit' && settingsRef.current.mode !== 'structure') update({ mode: 'edit' });
         setError(null);
         const back = state.parameters ? restoreFromPhotoParameters(state.parameters) : null;
-        const restored = back ? restoreNotice(back) : null;
+        const sourceNote = back && back.restored > 0 && state.parameters ? conditionSourceNote(state.parameters, name) : undefined;
+        const restored = back ? restoreNotice(back) + (sourceNote ? ` ${sourceNote}` : '') : null;
         setNotice(restored);
         const wanted = back && back.restored > 0 && state.parameters ? recordedControlNet(state.parameters) : undefined;
         if (restored && wanted) {

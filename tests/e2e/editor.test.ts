@@ -740,11 +740,14 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     const noticeBox = (await page.getByTestId('notifications').boundingBox())!;
     expect(noticeBox.y).toBeGreaterThanOrEqual(toolbar.y + toolbar.height);
 
-    // Nothing usable (the engine passes on no parameters of the wrong type): no claim of a restore, and the controls stay.
+    // Fields of the wrong type (a hand-edited file) are named; the well-typed ones are still taken.
+    await page.getByLabel('Guidance', { exact: true }).fill('9');
     await openWithChooser(page, await write('junk.png', { prompt: 5, steps: 'abc' }));
     await page.getByAltText('Photo: junk.png').waitFor();
-    await expect.poll(() => page.getByTestId('notifications').textContent()).toBe('');
+    await page.getByText('Settings restored from the image\'s parameters, except prompt (5 is not text) and steps ("abc" is not a number).').waitFor();
     expect(await field('Prompt')).toBe('a cli barn');
+    expect(await field('Steps')).toBe('21');
+    await expect.poll(() => field('Guidance')).toBe('7.5');
 
     // A ControlNet this machine lacks: restored in Structure with another one, and the notice says which.
     const control = (controlnet: string) => ({ prompt: 'lines', steps: 4, seed: 5, method: 'txt2img', extra: { control: [{ controlnet, type: 'canny', scale: 0.7, start: 0, end: 1 }] } });
@@ -752,8 +755,11 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     await page.getByText("ControlNet 'control_v11f1p_sd15_depth' is not installed; using control_v11p_sd15_canny.", { exact: false }).waitFor();
     await expect.poll(() => page.getByRole('combobox', { name: 'ControlNet' }).inputValue()).toBe('control_v11p_sd15_canny');
     // One that is installed is chosen by its name, without a word.
-    await openWithChooser(page, await write('test.png', control('builtin:test-controlnet')));
-    await page.getByText("Settings restored from the image's parameters.", { exact: true }).waitFor();
+    // The condition now comes from the opened result, and the notice says so, naming the recorded source.
+    await openWithChooser(page, await write('test.png', { ...control('builtin:test-controlnet'), extra: { control: [{ controlnet: 'test', type: 'canny', scale: 0.7, image: 'barn.jpg', raw: false }] } }));
+    await page
+      .getByText("Settings restored from the image's parameters. Structure now takes its condition from this image, not from barn.jpg, the image it was made from.", { exact: true })
+      .waitFor();
     await expect.poll(() => page.getByRole('combobox', { name: 'ControlNet' }).inputValue()).toBe('Test ControlNet (random weights)');
 
     expect(problems).toEqual([]);

@@ -424,7 +424,19 @@ export class EngineService implements EngineHandler {
       const condition = await extractCondition(u.type, images[i], { raw: u.raw === true, modelsDir: u.raw ? undefined : this.control.annotatorsDir(u.type), runtime, ...size });
       // The id is the installed folder's name; the embedded one is recorded as the CLI names it.
       const name = u.controlnet === EMBEDDED_CONTROLNET_ID ? EMBEDDED_CONTROLNET_NAME : u.controlnet;
-      built.push({ controlnet: await this.control.open(u.controlnet), name, type: u.type, condition, scale: u.scale, start: u.start, end: u.end });
+      // The condition's source file, by name only (as the CLI records it), when the request named it.
+      const given = u.image ? u.image.name : r.image?.name;
+      const source = typeof given === 'string' && given.trim() !== '' ? { image: path.basename(given.trim()), raw: u.raw === true } : undefined;
+      built.push({
+        controlnet: await this.control.open(u.controlnet),
+        name,
+        type: u.type,
+        condition,
+        scale: u.scale,
+        start: u.start,
+        end: u.end,
+        ...(source ? { source } : {}),
+      });
     }
     const unet = await controlledUnet(this.model, this.userDataDir ?? path.join(this.model.folder.dir, '.pentimento'));
     return { request: { unet, units: built, extract: { modelsDir: this.control.annotatorsDir(units[0].type), runtime } }, size };

@@ -36,3 +36,20 @@ export function recordedControlNet(parameters: Record<string, unknown>): string 
   const name = first && typeof first === 'object' ? (first as Record<string, unknown>).controlnet : undefined;
   return typeof name === 'string' && name !== '' ? name : undefined;
 }
+
+/**
+ * Said when a photo that ControlNets made is opened: Structure now takes its condition from this
+ * image, not from the photo the result was made from (named when the parameters record it, and
+ * unless it is this very file), so its score and a new result may differ from the recorded ones.
+ */
+export function conditionSourceNote(parameters: Record<string, unknown>, openedName: string): string | undefined {
+  const extra = parameters.extra;
+  const control = extra && typeof extra === 'object' ? (extra as Record<string, unknown>).control : undefined;
+  const first: unknown = Array.isArray(control) ? control[0] : undefined;
+  if (!first || typeof first !== 'object') return undefined;
+  const unit = first as Record<string, unknown>;
+  const source = typeof unit.image === 'string' && unit.image !== '' ? unit.image : undefined;
+  if (source !== undefined && source === openedName) return undefined;
+  const from = source !== undefined ? `${source}, the image it was made from` : 'the image it was made from';
+  return `Structure now takes its condition from this image, not from ${from}.`;
+}

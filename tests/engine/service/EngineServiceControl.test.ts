@@ -106,6 +106,19 @@ describe('EngineService: ControlNets (Structure mode)', () => {
       control: [{ type: 'canny', scale: 0.8, start: 0, end: 1, controlnet: 'tiny-canny', controlnetHash: expect.stringMatching(/^[0-9a-f]{16}$/) }],
       consistency: { type: 'canny', metric: 'f1', value: result.consistency!.value },
     });
+    // No name given for the condition's image: no source recorded.
+    expect((saved.extra!.control as Record<string, unknown>[])[0]).not.toHaveProperty('image');
+  });
+
+  it('records the condition source by file name only, as the CLI does, so an opened result can name it', async () => {
+    const base64 = (await squarePhoto()).base64;
+    const named = await controlled({ control: [{ controlnet: 'tiny-canny', type: 'canny', image: { base64, name: '/home/a/photos/barn.jpg' } }] });
+    const saved = parametersFromPng(Buffer.from((await resultOf((await engine.handle('generate', named)).jobId)).image.pngBase64, 'base64'))!;
+    expect((saved.extra!.control as Record<string, unknown>[])[0]).toMatchObject({ image: 'barn.jpg', raw: false });
+    // Without an image of its own the unit's condition is the job's photo, named by the request.
+    const fromPhoto = await controlled({ kind: 'img2img', image: { base64, name: 'porch.png' }, strength: 0.5, control: [{ controlnet: 'tiny-canny', type: 'canny', raw: false }] });
+    const viaPhoto = parametersFromPng(Buffer.from((await resultOf((await engine.handle('generate', fromPhoto)).jobId)).image.pngBase64, 'base64'))!;
+    expect((viaPhoto.extra!.control as Record<string, unknown>[])[0]).toMatchObject({ image: 'porch.png', raw: false });
   });
 
   it('best of 3 tries seeds seed…seed+2, ranks them by F1 and returns the best one', async () => {

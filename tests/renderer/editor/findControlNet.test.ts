@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ControlNetInfo } from '../../../main/contract/contract';
-import { findControlNet, recordedControlNet, recordedControlNetName } from '../../../renderer/src/editor/findControlNet';
+import { conditionSourceNote, findControlNet, recordedControlNet, recordedControlNetName } from '../../../renderer/src/editor/findControlNet';
 
 const INSTALLED: ControlNetInfo[] = [
   { id: 'control_v11p_sd15_canny', name: 'control_v11p_sd15_canny', file: '/data/controlnets/control_v11p_sd15_canny/model.onnx', isTestModel: false, conditionType: 'canny' },
@@ -28,5 +28,20 @@ describe('findControlNet', () => {
     expect(recordedControlNet({ extra: { control: [{ controlnet: 'x', type: 'canny' }] } })).toBe('x');
     expect(recordedControlNet({ extra: { control: [] } })).toBeUndefined();
     expect(recordedControlNet({})).toBeUndefined();
+  });
+});
+
+describe('conditionSourceNote', () => {
+  const made = (unit: Record<string, unknown>) => ({ prompt: 'a barn', extra: { control: [{ controlnet: 'canny', type: 'canny', ...unit }] } });
+  it('says an opened controlled result now gives the condition, naming the recorded source', () => {
+    expect(conditionSourceNote(made({ image: 'barn.jpg', raw: false }), 'result-3.png')).toBe(
+      'Structure now takes its condition from this image, not from barn.jpg, the image it was made from.',
+    );
+    expect(conditionSourceNote(made({}), 'result-3.png')).toBe('Structure now takes its condition from this image, not from the image it was made from.');
+  });
+  it('says nothing when the opened file is the recorded source, or nothing was controlled', () => {
+    expect(conditionSourceNote(made({ image: 'barn.jpg' }), 'barn.jpg')).toBeUndefined();
+    expect(conditionSourceNote({ prompt: 'a barn' }, 'x.png')).toBeUndefined();
+    expect(conditionSourceNote({ extra: { control: 'canny' } }, 'x.png')).toBeUndefined();
   });
 });
