@@ -342,8 +342,8 @@ async function main(): Promise<void> {
   if (values.dump !== undefined && fs.existsSync(values.dump) && !fs.statSync(values.dump).isDirectory()) {
     throw badArgument(`--dump ${values.dump} is a file; give a folder.`);
   }
-  // The conditions: extracted from each photo (or taken as they are with raw) at its own size;
-  // the pipeline resizes them to the generation size.
+  // The conditions: extracted from each photo at the generation size, or taken as they are with
+  // raw (the pipeline resizes a raw map to the generation size).
   // With the embedded test model, as in the app, a missing annotator is the random-weight test
   // one (said on stderr); with --annotators or --model it must be there.
   const noted = new Set<ConditionType>();
@@ -360,7 +360,11 @@ async function main(): Promise<void> {
   const conditions: ConditionImage[] = [];
   for (const spec of controlSpecs) {
     const photo = await loadImage(spec.image, { name: spec.image });
-    conditions.push(spec.raw ? rawCondition(spec.type, photo) : await extractCondition(spec.type, photo, { modelsDir: annotatorsDir(spec.type) }));
+    // Extracted from the photo resized to the generation size (as the app does): extracting at
+    // the photo's size and resizing the map would blur one-pixel canny edges to faint grey.
+    conditions.push(
+      spec.raw ? rawCondition(spec.type, photo) : await extractCondition(spec.type, photo, { modelsDir: annotatorsDir(spec.type), ...modelSize }),
+    );
   }
 
   // 3. The model.

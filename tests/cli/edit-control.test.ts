@@ -4,7 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { extractCondition } from '../../main/engine/control/extractCondition';
+import { grayFromRgb } from '../../main/engine/control/grayFromRgb';
+import { loadImage } from '../../main/engine/image/loadImage';
 import { readParameters } from '../../main/engine/image/readParameters';
+import { conditionHash } from '../../main/engine/pipelines/prepareControl';
 import { testAnnotatorsDir } from '../../models/annotators/generate';
 import { testControlNetDir } from '../../models/controlnet/testControlNets';
 import { testModelDir } from '../fixtures/models';
@@ -82,6 +86,22 @@ describe('npm run edit --control', () => {
     expect((params?.extra as any)?.control).toEqual([
       { type: 'canny', scale: 1, start: 0, end: 1, controlnet: 'tiny', controlnetHash: expect.stringMatching(/^[0-9a-f]{16}$/), conditionHash: expect.stringMatching(/^[0-9a-f]{16}$/), image: 'chelsea.png', raw: false },
     ]);
+    // The ControlNet saw canny edges found in the photo resized to the 64×64 generation size (as
+    // the app does), not a 451×300 edge map shrunk to 64×64, whose one-pixel edges fade below ½.
+    const atSize = await extractCondition('canny', await loadImage(CHELSEA), { width: 64, height: 64 });
+    expect((params?.extra as any)?.control[0].conditionHash).toBe(conditionHash(atSize));
+    expect(grayFromRgb(atSize.rgb, 64, 64).filter((v) => v > 0.5).length).toBeGreaterThan(100);
+  });
+
+  it('refuses a canny condition without edges (a flat photo): one line naming its file, exit 2, no output', async () => {
+    const flat = path.join(tmp, 'flat.png');
+    await sharp({ create: { width: 80, height: 60, channels: 3, background: { r: 120, g: 130, b: 140 } } }).png().toFile(flat);
+    const r = await txt2img('flat-out.png', '--control', `${cn},type=canny,image=${flat}`);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n').at(-1)).toBe(
+      "edit: ControlNet 1's canny condition (from flat.png) has no edge pixels: it gives the ControlNet no structure to follow and its consistency (F1 over edge pixels) is undefined; use an image with visible edges.",
+    );
+    expect(fs.existsSync(path.join(tmp, 'flat-out.png'))).toBe(false);
   });
 
   it('scale 0 gives the uncontrolled pixels; scale 1 other ones', async () => {

@@ -34,6 +34,11 @@ export function checkScorable(condition: { width: number; height: number }, resu
   }
 }
 
+/** Whether a canny map has an edge pixel (grey above one half, as its F1 counts them). */
+export function hasEdgePixels(condition: ConditionImage): boolean {
+  return grayFromRgb(condition.rgb, condition.width, condition.height).some((v) => v > 0.5);
+}
+
 /**
  * BAD_ARGUMENT for a canny condition without any edge pixel: F1 over edge pixels (ControlNet++'s
  * metric) is undefined for it (with no edges in the result either there is nothing to count; with
@@ -41,8 +46,7 @@ export function checkScorable(condition: { width: number; height: number }, resu
  */
 export function checkConditionHasEdges(type: ConditionType, condition: ConditionImage): void {
   if (type !== 'canny') return;
-  const gray = grayFromRgb(condition.rgb, condition.width, condition.height);
-  if (!gray.some((v) => v > 0.5)) {
+  if (!hasEdgePixels(condition)) {
     throw badArgument('The canny condition has no edge pixels, so its F1 over edge pixels is undefined; score against a condition with edges.');
   }
 }

@@ -3,7 +3,7 @@ import { badArgument } from '../errors';
 import type { ControlNet, ControlResiduals } from '../control/ControlNet';
 import type { ConditionImage } from '../control/ConditionImage';
 import type { ConditionType } from '../control/ConditionType';
-import { consistencyScore } from '../control/consistencyScore';
+import { consistencyScore, hasEdgePixels } from '../control/consistencyScore';
 import { conditionTensor } from '../control/controlnet/conditionTensor';
 import { sumResiduals } from '../control/controlnet/sumResiduals';
 import type { ExtractOptions } from '../control/extractCondition';
@@ -111,6 +111,14 @@ export async function prepareControl(control: ControlRequest, width: number, hei
       return { unit: u, scale, start, end, condition, tensor: conditionTensor(condition) };
     }),
   );
+  // The first ControlNet's condition is the one scored: an edge-free canny map has no F1 (and gives
+  // the ControlNet no structure to follow), so it is refused before any step, as `control score` does.
+  if (units[0].unit.type === 'canny' && !hasEdgePixels(units[0].condition)) {
+    const from = units[0].unit.source ? ` (from ${units[0].unit.source.image})` : '';
+    throw badArgument(
+      `ControlNet 1's canny condition${from} has no edge pixels: it gives the ControlNet no structure to follow and its consistency (F1 over edge pixels) is undefined; use an image with visible edges.`,
+    );
+  }
 
   return {
     unet: control.unet,
