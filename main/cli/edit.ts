@@ -137,9 +137,10 @@ function asFlags<T>(check: () => T): T {
   try {
     return check();
   } catch (e) {
-    const name = e instanceof PentimentoError && e.code === 'BAD_ARGUMENT' ? /^(\w+) is /.exec(e.message)?.[1] : undefined;
-    if (name === undefined || !(name in FLAG_OF)) throw e;
-    throw badArgument(`${FLAG_OF[name]}${(e as PentimentoError).message.slice(name.length)}`, (e as PentimentoError).details);
+    // The engine's checks name the value they refused in details.field, and start their message with it.
+    const field = e instanceof PentimentoError && e.code === 'BAD_ARGUMENT' ? e.details?.field : undefined;
+    if (typeof field !== 'string' || !(field in FLAG_OF) || !(e as PentimentoError).message.startsWith(`${field} `)) throw e;
+    throw badArgument(`${FLAG_OF[field]}${(e as PentimentoError).message.slice(field.length)}`, (e as PentimentoError).details);
   }
 }
 

@@ -55,14 +55,14 @@ export const DEFAULT_ETA: Record<InversionMethod, number> = { pti: 0.7, nti: 1, 
 
 function finite(name: string, v: unknown, min: number, max = Infinity): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
-    throw badArgument(`${name} is ${String(v)}; use a number from ${min}${max < Infinity ? ` to ${max}` : ' up'}.`, { [name]: v });
+    throw badArgument(`${name} is ${String(v)}; use a number from ${min}${max < Infinity ? ` to ${max}` : ' up'}.`, { field: name, [name]: v });
   }
   return v;
 }
 
 function whole(name: string, v: unknown, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw badArgument(`${name} is ${String(v)}; use a whole number from ${min} to ${max}.`, { [name]: v });
+    throw badArgument(`${name} is ${String(v)}; use a whole number from ${min} to ${max}.`, { field: name, [name]: v });
   }
   return v;
 }
@@ -94,7 +94,7 @@ export function checkInversionSettings(s: Partial<InversionSettings> & { method?
     invertAt,
   };
   if (method === 'nti' && settings.guidance <= 1) {
-    throw badArgument(`guidance is ${settings.guidance}; null-text inversion tunes the unconditional branch, which only guidance > 1 uses.`);
+    throw badArgument(`guidance is ${settings.guidance}; null-text inversion tunes the unconditional branch, which only guidance > 1 uses.`, { field: 'guidance', guidance: settings.guidance });
   }
   return settings;
 }

@@ -32,19 +32,20 @@ export function checkCommon(r: CommonRequest, defaultScheduler: SamplerName): Ch
   }
   const steps = r.steps ?? DEFAULT_STEPS;
   if (!Number.isInteger(steps) || steps < 1 || steps > MAX_STEPS) {
-    throw badArgument(`steps is ${steps}; use a whole number from 1 to ${MAX_STEPS}.`, { steps });
+    throw badArgument(`steps is ${steps}; use a whole number from 1 to ${MAX_STEPS}.`, { field: 'steps', steps });
   }
   const guidance = r.guidance ?? DEFAULT_GUIDANCE;
   if (typeof guidance !== 'number' || !Number.isFinite(guidance) || guidance < 0 || guidance > MAX_GUIDANCE) {
-    throw badArgument(`guidance is ${guidance}; use a number from 0 to ${MAX_GUIDANCE} (≤ 1 turns classifier-free guidance off).`, { guidance });
+    throw badArgument(`guidance is ${guidance}; use a number from 0 to ${MAX_GUIDANCE} (≤ 1 turns classifier-free guidance off).`, { field: 'guidance', guidance });
   }
   const seed = r.seed ?? randomSeed();
   if (!Number.isSafeInteger(seed) || seed < 0) {
-    throw badArgument(`seed is ${seed}; use a whole number from 0 to ${MAX_SEED}.`, { seed });
+    throw badArgument(`seed is ${seed}; use a whole number from 0 to ${MAX_SEED}.`, { field: 'seed', seed });
   }
   const scheduler = r.scheduler ?? defaultScheduler;
   if (!SAMPLER_NAMES.includes(scheduler)) {
     throw badArgument(`scheduler is "${String(scheduler)}"; choose one of ${SAMPLER_NAMES.join(', ')}.`, {
+      field: 'scheduler',
       scheduler,
       valid: [...SAMPLER_NAMES],
     });
@@ -57,7 +58,7 @@ export function checkCommon(r: CommonRequest, defaultScheduler: SamplerName): Ch
 
 export function checkStrength(strength: number): number {
   if (typeof strength !== 'number' || !(strength > 0 && strength <= 1)) {
-    throw badArgument(`strength is ${strength}; use a number in (0, 1] — the fraction of the schedule to re-run.`, { strength });
+    throw badArgument(`strength is ${strength}; use a number in (0, 1] — the fraction of the schedule to re-run.`, { field: 'strength', strength });
   }
   return strength;
 }
@@ -69,7 +70,7 @@ export function checkSize(width: number, height: number): void {
     ['height', height],
   ] as const) {
     if (!Number.isInteger(v) || v < 8 || v > MAX_SIDE || v % 8 !== 0) {
-      throw badArgument(`${name} is ${v}; use a multiple of 8 from 8 to ${MAX_SIDE}.`, { [name]: v });
+      throw badArgument(`${name} is ${v}; use a multiple of 8 from 8 to ${MAX_SIDE}.`, { field: name, [name]: v });
     }
   }
 }
