@@ -171,6 +171,18 @@ function warnIfEmptyMask(mask: Float32Array): void {
 }
 
 /**
+ * A condition map is resized to the generation size; one of another shape is stretched, which
+ * distorts the structure it gives (and `control score` would refuse to score against it): say so.
+ */
+function warnIfStretched(file: string, image: { width: number; height: number }, size: { width: number; height: number }): void {
+  const ratio = image.width / image.height / (size.width / size.height);
+  if (Math.abs(ratio - 1) <= 0.02) return;
+  process.stderr.write(
+    `edit: warning: the condition image ${file} is ${image.width}×${image.height} but the generation ${size.width}×${size.height}: it is stretched to fit (aspect ratios differ by ${Math.round(Math.abs(ratio - 1) * 100)}%).\n`,
+  );
+}
+
+/**
  * Results of a random-weight test model are noise: say so. Without --model the embedded one was
  * picked for the user, so point at --model; with it, name the folder the user chose.
  */
@@ -361,6 +373,7 @@ async function main(): Promise<void> {
   const conditions: ConditionImage[] = [];
   for (const spec of controlSpecs) {
     const photo = await loadImage(spec.image, { name: spec.image });
+    warnIfStretched(spec.image, photo, modelSize);
     // Extracted from the photo resized to the generation size (as the app does): extracting at
     // the photo's size and resizing the map would blur one-pixel canny edges to faint grey.
     conditions.push(

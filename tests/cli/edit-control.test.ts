@@ -78,6 +78,8 @@ describe('npm run edit --control', () => {
   it('guides text-to-image by a condition from a photo and reports its consistency under metrics', async () => {
     const r = await txt2img('canny.png', '--control', `${cn},type=canny,image=${CHELSEA},scale=1`, '--json');
     expect(r.code, r.stderr).toBe(0);
+    // A 451×300 photo for a 64×64 generation is stretched: said, with by how much.
+    expect(r.stderr).toContain(`edit: warning: the condition image ${path.resolve(CHELSEA)} is 451×300 but the generation 64×64: it is stretched to fit (aspect ratios differ by 50%).`);
     const s = lastJson(r.stdout);
     expect(s.metrics).toMatchObject({ consistency_metric: 'f1', consistency_type: 'canny', consistency_higher_is_better: true });
     expect(s.metrics.consistency).toBeGreaterThanOrEqual(0);
@@ -112,6 +114,8 @@ describe('npm run edit --control', () => {
       txt2img('one.png', '--control', `${cnTorch},type=lineart,image=${square},raw`, '--annotators', testAnnotatorsDir()),
     ]);
     for (const r of [plain, zero, one]) expect(r.code, r.stderr).toBe(0);
+    // A 64×64 map for a 64×64 generation: nothing stretched, nothing said.
+    expect(one.stderr).not.toContain('stretched');
     expect(zero.stdout).toMatch(/consistency with the lineart condition: ms_ssim \d\.\d{4} \(higher is better\)/);
     expect(await pixels(path.join(tmp, 'zero.png'))).toBe(await pixels(path.join(tmp, 'plain.png')));
     expect(await pixels(path.join(tmp, 'one.png'))).not.toBe(await pixels(path.join(tmp, 'plain.png')));
@@ -193,6 +197,7 @@ describe('npm run edit --control', () => {
     const notices = r.stderr.trimEnd().split('\n').filter((l) => !/ControlNet-ready/.test(l));
     expect(notices).toEqual([
       `edit: no depth annotator at ${path.join(tmp, 'user-data', 'models', 'annotators', 'depth.onnx')}; using a random-weight test annotator, whose maps show nothing real (see README.md, Models).`,
+      `edit: warning: the condition image ${path.join(home, 'chelsea.png')} is 451×300 but the generation 64×64: it is stretched to fit (aspect ratios differ by 50%).`,
       'edit: using the embedded random-weight test model; results are noise, not images. Pass --model DIR for a real one.',
     ]);
     const s = lastJson(r.stdout);
