@@ -18,7 +18,7 @@ import { DerivedModelCache } from '../engine/graph/DerivedModelCache';
 import { InversionCache } from '../engine/inversion/InversionCache';
 import type { InversionProgress } from '../engine/inversion/InversionProgress';
 import { checkEta, checkInversionSettings, INVERSION_METHODS, type InversionMethod } from '../engine/inversion/InversionSettings';
-import { invertAndEdit, type InvertEditResult } from '../engine/inversion/invertAndEdit';
+import { invertAndEdit, reeditInversion, type InvertEditResult } from '../engine/inversion/invertAndEdit';
 import { controlledUnet } from '../engine/model/controlledUnet';
 import { defaultCacheRoot, ensureDefaultControlNet } from '../engine/model/defaultModel';
 import { resolveModelDir } from '../engine/model/resolveModelDir';
@@ -102,8 +102,13 @@ Command line):
   --inner-steps N     optimiser iterations per timestep (pti, nti); default 10
   --lr F              pti, nti: Adam step size at the first timestep (decays by 1% per step); default 0.01
   --init WHICH        pti: start c_t from the target (default) or source prompt's embedding
+  --inversion ID      re-edit a cached inversion (the inversionId of an earlier --json or PNG) with
+                      --prompt, --eta and --mask: only the edit runs. --image is then optional (the
+                      photo was kept with the inversion); --out defaults to ./inversion-<ID>.png
   Inversions are cached per (photo, model, settings) under $PENTIMENTO_CACHE_DIR (or the user
-  cache folder)/inversions: another --prompt or --eta re-runs only the edit.`;
+  cache folder)/inversions: another --eta or --mask re-runs only the edit, and so does another
+  --prompt except for pti with --init target (the default), whose tuning starts from the target
+  prompt (use --inversion ID to edit that inversion towards another prompt).`;
 
 const SCHEDULERS: readonly SamplerName[] = ['ddim', 'euler', 'euler-a', 'dpmpp-2m'];
 
@@ -264,6 +269,7 @@ async function main(): Promise<void> {
     'inner-steps': { type: 'string' },
     lr: { type: 'string' },
     init: { type: 'string' },
+    inversion: { type: 'string' },
     control: { type: 'string', multiple: true },
     'best-of': { type: 'string' },
     annotators: { type: 'string' },
@@ -291,8 +297,10 @@ async function main(): Promise<void> {
   const bestOf = number('best-of', values['best-of'], true);
   if (bestOf !== undefined && (bestOf < 1 || bestOf > MAX_BEST_OF)) throw badArgument(`--best-of is ${bestOf}; use a whole number from 1 to ${MAX_BEST_OF}.`);
   if (bestOf !== undefined && controlSpecs.length === 0) throw badArgument('--best-of ranks results by their consistency with a condition; add --control.');
-  if (values.method !== undefined) {
-    if (controlSpecs.length || bestOf !== undefined || values.annotators !== undefined) throw badArgument('--control, --best-of and --annotators do not apply to --method.');
+  if (values.method !== undefined || values.inversion !== undefined) {
+    if (controlSpecs.length || bestOf !== undefined || values.annotators !== undefined) {
+      throw badArgument(`--control, --best-of and --annotators do not apply to ${values.inversion !== undefined ? '--inversion' : '--method'}.`);
+    }
     const { control: _c, 'best-of': _b, annotators: _a, ...inversion } = values;
     return editByInversion(inversion);
   }
@@ -522,6 +530,7 @@ interface InversionFlags {
   'inner-steps'?: string;
   lr?: string;
   init?: string;
+  inversion?: string;
   [flag: string]: string | boolean | undefined;
 }
 
@@ -551,6 +560,7 @@ function inversionBar(): { update(p: InversionProgress): void; stop(): void } {
 
 /** `--method pti|nti|ddim`: invert the photo (or take the cached inversion), then edit. */
 async function editByInversion(values: InversionFlags): Promise<void> {
+  if (values.inversion !== undefined) return reeditByInversion(values);
   const method = values.method as InversionMethod;
   if (!INVERSION_METHODS.includes(method)) throw badArgument(`--method is "${values.method}"; choose one of ${INVERSION_METHODS.join(', ')}.`);
   if (values.image === undefined) throw badArgument('--method needs --image: the photo to invert.');
@@ -636,6 +646,70 @@ async function editByInversion(values: InversionFlags): Promise<void> {
         `${out} (${result.width}×${result.height}, ${method}, η ${summary.eta}, ${summary.provider}, ` +
           `${(result.timings.total / 1000).toFixed(2)} s; inversion ${m.inversion_cached ? 'cached' : `${(m.inversion_ms / 1000).toFixed(2)} s`}, ` +
           `latent MSE ${m.latent_mse.toExponential(3)}, PSNR ${m.psnr.toFixed(2)} dB)\n`,
+      );
+    }
+  } finally {
+    await model.dispose();
+  }
+}
+
+/** `--inversion ID`: the edit stage alone, from a cached inversion, towards --prompt at --eta. */
+async function reeditByInversion(values: InversionFlags): Promise<void> {
+  const id = values.inversion!;
+  for (const flag of ['method', 'steps', 'guidance', 'source-prompt', 'inner-steps', 'lr', 'init'] as const) {
+    if (values[flag] !== undefined) throw badArgument(`--${flag} is fixed by the inversion --inversion re-edits; drop it (or run --method again to make another inversion).`);
+  }
+  for (const flag of ['txt2img', 'strength', 'noise', 'negative', 'scheduler', 'seed', 'width', 'height', 'dump'] as const) {
+    if (values[flag] !== undefined) throw badArgument(`--${flag} does not apply to --inversion (a deterministic edit of a cached inversion).`);
+  }
+  if (!/^[0-9a-f]{24}$/.test(id)) throw badArgument(`--inversion is "${id}"; give the inversionId of an earlier result (24 hex digits, in its --json or PNG parameters).`);
+  const eta = number('eta', values.eta);
+  if (eta !== undefined) asFlags(() => checkEta(eta));
+  const out = values.out ?? (values.image !== undefined ? defaultOut(values.image, 0) : resolveUserPath(`inversion-${id}.png`));
+  checkOutputPng(out, '--out', [values.image, values.mask]);
+  const cache = new InversionCache(path.join(defaultCacheRoot(), 'inversions'));
+  const stored = cache.load(id);
+  if (!stored) throw badArgument(`--inversion ${id}: no such inversion in ${cache.dir}; it was never made here or has been removed. Run --method again.`);
+  const image = values.image !== undefined ? await loadImage(values.image, { name: values.image }) : undefined;
+  if (image && (image.width !== stored.photo.width || image.height !== stored.photo.height)) {
+    throw badArgument(`--image ${values.image} is ${image.width}×${image.height} but inversion ${id} was made from a ${stored.photo.width}×${stored.photo.height} photo.`);
+  }
+  const mask = values.mask !== undefined ? await loadMask(values.mask, stored.photo.width, stored.photo.height, { name: values.mask }) : undefined;
+
+  const { dir } = await resolveModelDir(values.model);
+  const model = await StableDiffusionModel.load(dir, { provider: values.provider });
+  try {
+    noteTestModel(model, values.model);
+    warnIfTruncated(model, [['--prompt', values.prompt]]);
+    const bar = inversionBar();
+    let result: InvertEditResult;
+    try {
+      result = await reeditInversion(model, { inversionId: id, inversionCache: cache, prompt: values.prompt!, eta, mask, image, onProgress: (p) => bar.update(p) });
+    } finally {
+      bar.stop();
+    }
+    await saveResult(out, result, image);
+    const method = stored.settings.method;
+    const summary = {
+      output: out,
+      width: result.width,
+      height: result.height,
+      method,
+      eta: result.parameters.extra?.eta,
+      inversionId: id,
+      provider: model.runtime.provider,
+      ...(model.runtime.fallbackReasons.length ? { providerFallback: model.runtime.fallbackReasons } : {}),
+      model: { name: model.folder.name, hash: model.folder.hash, testModel: model.folder.isTestModel, dir: model.folder.dir },
+      steps: stored.settings.steps,
+      stepsRun: result.stepsRun,
+      timings: { load: model.loadMs, ...result.timings, wallOverOrt: result.timings.total / Math.max(result.timings.insideOrt, 1e-9) },
+      metrics: result.metrics,
+    };
+    if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    else {
+      process.stdout.write(
+        `${out} (${result.width}×${result.height}, ${method}, η ${summary.eta}, re-edit of inversion ${id}, ${summary.provider}, ` +
+          `${(result.timings.total / 1000).toFixed(2)} s; latent MSE ${result.metrics.latent_mse.toExponential(3)}, PSNR ${result.metrics.psnr.toFixed(2)} dB)\n`,
       );
     }
   } finally {

@@ -74,11 +74,47 @@ describe('npm run edit --method', () => {
     expect(a1111).toMatch(/Steps: 3, Sampler: ddim, CFG scale: 7\.5, Size: 72x48/);
     expect(a1111).not.toMatch(/Seed:/);
 
-    const second = await edit(...common, '--prompt', 'a bird', '--eta', '0.2', '--out', path.join(tmp, 'pti2.png'));
+    const second = await edit(...common, '--prompt', 'a dog', '--eta', '0.2', '--out', path.join(tmp, 'pti2.png'));
     expect(second.code, second.stderr).toBe(0);
     const b = lastJson(second.stdout);
     expect(b.inversionId).toBe(a.inversionId);
     expect(b.metrics).toMatchObject({ inversion_cached: 1, unet_vjp_calls: 0, inversion_forward_calls: 0, edit_forward_calls: 3 });
+
+    // PTI's tuning starts from the target prompt (--init target): another prompt is another
+    // inversion, so a result never depends on which prompt ran first.
+    const third = await edit(...common, '--prompt', 'a bird', '--eta', '0.2', '--out', path.join(tmp, 'pti3.png'));
+    expect(third.code, third.stderr).toBe(0);
+    const c = lastJson(third.stdout);
+    expect(c.inversionId).not.toBe(a.inversionId);
+    expect(c.metrics.inversion_cached).toBe(0);
+    expect((await readParameters(path.join(tmp, 'pti3.png')))?.extra).toMatchObject({ initPrompt: 'a bird', inversionId: c.inversionId });
+
+    // --inversion re-edits the first inversion towards the new prompt: only the edit runs, no --image needed.
+    const reedit = await edit('--inversion', a.inversionId, '--prompt', 'a bird', '--eta', '0.2', '--model', tiny, '--out', path.join(tmp, 'pti4.png'), '--json');
+    expect(reedit.code, reedit.stderr).toBe(0);
+    const d = lastJson(reedit.stdout);
+    expect(d).toMatchObject({ method: 'pti', inversionId: a.inversionId, eta: 0.2, width: 72, height: 48 });
+    expect(d.metrics).toMatchObject({ inversion_cached: 1, unet_vjp_calls: 0, inversion_forward_calls: 0, edit_forward_calls: 3 });
+    expect((await readParameters(path.join(tmp, 'pti4.png')))?.extra).toMatchObject({ initPrompt: 'a dog', inversionId: a.inversionId });
+    // The same re-edit again: the same bytes.
+    const again = await edit('--inversion', a.inversionId, '--prompt', 'a bird', '--eta', '0.2', '--model', tiny, '--out', path.join(tmp, 'pti5.png'));
+    expect(again.code, again.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(tmp, 'pti5.png')).equals(fs.readFileSync(path.join(tmp, 'pti4.png')))).toBe(true);
+
+    // What --inversion cannot take is refused, naming it, with no file written.
+    const refused = [
+      [['--inversion', a.inversionId, '--prompt', 'x', '--steps', '4'], '--steps is fixed by the inversion --inversion re-edits'],
+      [['--inversion', a.inversionId, '--prompt', 'x', '--seed', '4'], '--seed does not apply to --inversion'],
+      [['--inversion', 'abc', '--prompt', 'x'], '--inversion is "abc"; give the inversionId of an earlier result'],
+      [['--inversion', '0'.repeat(24), '--prompt', 'x'], `--inversion ${'0'.repeat(24)}: no such inversion in ${path.join(cacheRoot, 'inversions')}`],
+      [['--inversion', a.inversionId, '--prompt', 'x', '--image', path.join(ROOT, 'tests/fixtures/photos/chelsea.png')], 'is 451×300 but inversion'],
+    ] as const;
+    for (const [args, message] of refused) {
+      const r = await edit(...args, '--model', tiny, '--out', path.join(tmp, 'refused.png'));
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(message);
+      expect(fs.existsSync(path.join(tmp, 'refused.png'))).toBe(false);
+    }
   }, 300_000);
 
   it('rejects flags that do not apply, naming them', async () => {

@@ -26,8 +26,10 @@ const PHOTO = 'photo.png';
  *              photo.png           the photo at its own size (re-edits paste its unmasked pixels back)
  *
  * A folder is written beside its destination and renamed into place, so a reader sees a whole
- * entry or none. The target prompt and η are not part of the key: changing them re-runs only
- * the edit (a PTI inversion started from one target prompt serves the others).
+ * entry or none. η and the mask are not part of the key: changing them re-runs only the edit.
+ * Nor is the target prompt, except where PTI's tuning starts from it (init 'target', the
+ * default): there another target prompt is another inversion. Re-editing a cached inversion by
+ * its id (reeditInversion) takes any target prompt and re-runs only the edit.
  */
 export class InversionCache {
   constructor(readonly dir: string) {}
@@ -111,11 +113,24 @@ export class InversionCache {
   }
 }
 
-/** The cache key. photo: see photoHash(); modelHash: the model folder's content hash. */
-export function inversionKey(photo: string, modelHash: string, settings: InversionSettings): string {
+/**
+ * The cache key. photo: see photoHash(); modelHash: the model folder's content hash; initPrompt:
+ * the prompt PTI's tuning starts from when it is the target prompt (init 'target'), since the
+ * tuned embeddings then depend on it — one id is one inversion, whatever ran before.
+ */
+export function inversionKey(photo: string, modelHash: string, settings: InversionSettings, targetPrompt?: string): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify([INVERSION_CACHE_VERSION, photo, modelHash, settings]));
+  const parts: unknown[] = [INVERSION_CACHE_VERSION, photo, modelHash, settings];
+  const init = tuningInitPrompt(settings, targetPrompt);
+  if (init !== undefined && settings.init === 'target') parts.push({ initPrompt: init });
+  h.update(JSON.stringify(parts));
   return h.digest('hex').slice(0, 24);
+}
+
+/** The prompt PTI's first tuned embedding starts from (undefined for null-text and DDIM inversion). */
+export function tuningInitPrompt(settings: InversionSettings, targetPrompt: string | undefined): string | undefined {
+  if (settings.method !== 'pti') return undefined;
+  return settings.init === 'target' ? (targetPrompt ?? '') : settings.sourcePrompt;
 }
 
 /** Identity of a photo as fitted to the model: its pixels and size. */

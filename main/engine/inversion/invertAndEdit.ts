@@ -141,7 +141,7 @@ export async function invertAndEdit(model: StableDiffusionModel, request: Invert
   const fitted = await resizeRgb(image, size.width, size.height);
   const latentHeight = size.height / 8;
   const latentWidth = size.width / 8;
-  const key = inversionKey(photoHash(fitted.rgb, fitted.width, fitted.height), model.folder.hash, settings);
+  const key = inversionKey(photoHash(fitted.rgb, fitted.width, fitted.height), model.folder.hash, settings, prompt);
   const prepareStart = performance.now();
 
   // 3. Invert, or reuse.

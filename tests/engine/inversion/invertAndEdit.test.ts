@@ -24,10 +24,10 @@ describe('invertAndEdit: cached inversions', () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('reuses the inversion for another target prompt or η (no UNet runs but the edit) and re-inverts for other settings', async () => {
+  it('reuses the inversion for another η, and with init source for another target prompt (no UNet runs but the edit); re-inverts for other settings', async () => {
     const image = await smallPhoto();
     const cache = new InversionCache(dir);
-    const settings = { method: 'pti' as const, steps: 6, innerSteps: 2, sourcePrompt: 'an astronaut' };
+    const settings = { method: 'pti' as const, steps: 6, innerSteps: 2, sourcePrompt: 'an astronaut', init: 'source' as const };
     const first = await invertAndEdit(model, { image, prompt: 'a cat', eta: 0.5, settings, inversionCache: cache, lossGradient });
     expect(first.inversionCached).toBe(false);
     expect(first.metrics.inversion_cached).toBe(0);
@@ -65,6 +65,29 @@ describe('invertAndEdit: cached inversions', () => {
     const third = await invertAndEdit(model, { image, prompt: 'a dog', settings: { ...settings, innerSteps: 1 }, inversionCache: cache, lossGradient });
     expect(third.inversionCached).toBe(false);
     expect(third.inversion.key).not.toBe(first.inversion.key);
+  });
+
+  it('with init target (the default) the tuning starts from the target prompt: one id per prompt, whatever ran before', async () => {
+    const image = await smallPhoto();
+    const settings = { method: 'pti' as const, steps: 3, innerSteps: 2 };
+    // Two caches, the prompts run in opposite orders: the same prompt gives the same id and pixels.
+    const [one, two] = [new InversionCache(fs.mkdtempSync(path.join(dir, 'order-a-'))), new InversionCache(fs.mkdtempSync(path.join(dir, 'order-b-')))];
+    const catA = await invertAndEdit(model, { image, prompt: 'a cat', eta: 0.5, settings, inversionCache: one, lossGradient });
+    const dogA = await invertAndEdit(model, { image, prompt: 'a dog', eta: 0.5, settings, inversionCache: one, lossGradient });
+    expect(dogA.inversionCached).toBe(false);
+    expect(dogA.inversion.key).not.toBe(catA.inversion.key);
+    expect(dogA.inversion.initPrompt).toBe('a dog');
+    const dogB = await invertAndEdit(model, { image, prompt: 'a dog', eta: 0.5, settings, inversionCache: two, lossGradient });
+    expect(dogB.inversion.key).toBe(dogA.inversion.key);
+    expect(Buffer.from(dogB.rgb).equals(Buffer.from(dogA.rgb))).toBe(true);
+    // The tuned embeddings did start from different prompts.
+    expect(dogA.inversion.embeddings[0]).not.toEqual(catA.inversion.embeddings[0]);
+    // Another η of the same prompt is the cached inversion; re-editing by id takes any prompt.
+    const catAgain = await invertAndEdit(model, { image, prompt: 'a cat', eta: 0.9, settings, inversionCache: one, lossGradient });
+    expect(catAgain).toMatchObject({ inversionCached: true, inversion: { key: catA.inversion.key } });
+    const bird = await reeditInversion(model, { inversionId: catA.inversion.key, inversionCache: one, prompt: 'a bird', eta: 0.5 });
+    expect(bird.metrics).toMatchObject({ inversion_cached: 1, unet_vjp_calls: 0 });
+    expect(bird.parameters.extra).toMatchObject({ inversionId: catA.inversion.key, initPrompt: 'a cat' });
   });
 
   it('records the photo\'s size in the parameters and the model\'s working size in extra', async () => {
