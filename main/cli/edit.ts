@@ -60,7 +60,9 @@ its generation parameters.
   --guidance F        classifier-free guidance scale, 0–${MAX_GUIDANCE}; default 7.5 (≤ 1 turns it off)
   --negative TEXT     negative prompt
   --scheduler NAME    ddim | euler | euler-a | dpmpp-2m; default: from the model's scheduler_config.json
-  --txt2img           generate from text alone (no --image), at --width × --height (default 512)
+  --txt2img           generate from text alone (no --image), at --width × --height (default 512;
+                      with --control, the first condition image's size: it runs fitted to multiples
+                      of 8 and the result is restored to that size)
   --noise FILE.npy    initial noise, float array of shape [1, 4, H/8, W/8] at the model size
   --dump DIR          write text_embeddings.npy, initial_latents.npy and final_latents.npy there
   --model DIR         diffusers ONNX model folder; default: the embedded random-weight test model
@@ -183,7 +185,7 @@ function warnIfStretched(file: string, image: { width: number; height: number },
   const ratio = image.width / image.height / (size.width / size.height);
   if (Math.abs(ratio - 1) <= 0.02) return;
   process.stderr.write(
-    `edit: warning: the condition image ${file} is ${image.width}×${image.height} but the generation ${size.width}×${size.height}: it is stretched to fit (aspect ratios differ by ${Math.round(Math.abs(ratio - 1) * 100)}%).\n`,
+    `edit: warning: the condition image ${file} is ${image.width}×${image.height} but the result ${size.width}×${size.height}: it is stretched to fit (aspect ratios differ by ${Math.round(Math.abs(ratio - 1) * 100)}%).\n`,
   );
 }
 
@@ -339,11 +341,20 @@ async function main(): Promise<void> {
   // The sampler default needs the model; any valid name checks the rest now.
   const checked = asFlags(() => checkCommon(common, 'ddim'));
   common.seed = checked.seed;
-  const width = number('width', values.width, true) ?? DEFAULT_TXT2IMG_SIZE;
-  const height = number('height', values.height, true) ?? DEFAULT_TXT2IMG_SIZE;
+  let width = number('width', values.width, true) ?? DEFAULT_TXT2IMG_SIZE;
+  let height = number('height', values.height, true) ?? DEFAULT_TXT2IMG_SIZE;
   if (txt2img) asFlags(() => checkSize(width, height));
   const out = values.out ?? defaultOut(values.image, checked.seed);
   checkOutputPng(out, '--out', [values.image, values.mask, ...controlSpecs.map((c) => c.image)]);
+  // Structure from a photo without --width/--height: the photo's size fitted to the model (as the
+  // app does), so the result, the photo and conditions extracted from it share one shape.
+  // The result is then restored to the photo's size, as photo edits are.
+  let outputSize: { width: number; height: number } | undefined;
+  if (txt2img && controlSpecs.length > 0 && values.width === undefined && values.height === undefined) {
+    const first = await loadImage(controlSpecs[0].image, { name: controlSpecs[0].image });
+    ({ width, height } = fitToModel(first.width, first.height, { multiple: 8, maxSide: DEFAULT_MAX_SIDE }));
+    outputSize = { width: first.width, height: first.height };
+  }
 
   // 2. Inputs: the photo, the mask, the noise.
   const image = values.image !== undefined ? await loadImage(values.image, { name: values.image }) : undefined;
@@ -381,7 +392,8 @@ async function main(): Promise<void> {
   const conditions: ConditionImage[] = [];
   for (const spec of controlSpecs) {
     const photo = await loadImage(spec.image, { name: spec.image });
-    warnIfStretched(spec.image, photo, modelSize);
+    // Compared with the result's shape: runs fitted to multiples of 8 are restored to it.
+    warnIfStretched(spec.image, photo, image ?? outputSize ?? modelSize);
     // Extracted from the photo resized to the generation size (as the app does): extracting at
     // the photo's size and resizing the map would blur one-pixel canny edges to faint grey.
     conditions.push(
@@ -431,7 +443,7 @@ async function main(): Promise<void> {
       const request: CommonRequest = { ...common, seed, onProgress: (p) => bar.update(p) };
       if (values.dump !== undefined) request.dump = (name, data, dims) => dumps.push({ name, data: data.slice(), dims });
       const run = txt2img
-        ? await textToImage(model, { ...request, width, height })
+        ? await textToImage(model, { ...request, width, height, ...(outputSize ? { outputSize } : {}) })
         : mask
           ? await inpaint(model, { ...request, image: image!, mask, strength })
           : await imageToImage(model, { ...request, image: image!, strength });

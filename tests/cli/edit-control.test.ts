@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -79,7 +79,7 @@ describe('npm run edit --control', () => {
     const r = await txt2img('canny.png', '--control', `${cn},type=canny,image=${CHELSEA},scale=1`, '--json');
     expect(r.code, r.stderr).toBe(0);
     // A 451×300 photo for a 64×64 generation is stretched: said, with by how much.
-    expect(r.stderr).toContain(`edit: warning: the condition image ${path.resolve(CHELSEA)} is 451×300 but the generation 64×64: it is stretched to fit (aspect ratios differ by 50%).`);
+    expect(r.stderr).toContain(`edit: warning: the condition image ${path.resolve(CHELSEA)} is 451×300 but the result 64×64: it is stretched to fit (aspect ratios differ by 50%).`);
     const s = lastJson(r.stdout);
     expect(s.metrics).toMatchObject({ consistency_metric: 'f1', consistency_type: 'canny', consistency_higher_is_better: true });
     expect(s.metrics.consistency).toBeGreaterThanOrEqual(0);
@@ -93,6 +93,23 @@ describe('npm run edit --control', () => {
     const atSize = await extractCondition('canny', await loadImage(CHELSEA), { width: 64, height: 64 });
     expect((params?.extra as any)?.control[0].conditionHash).toBe(conditionHash(atSize));
     expect(grayFromRgb(atSize.rgb, 64, 64).filter((v) => v > 0.5).length).toBeGreaterThan(100);
+  });
+
+  it("without --width/--height a controlled txt2img takes the photo's shape, so the README's extract → score flow works on it", async () => {
+    const out = path.join(tmp, 'shaped.png');
+    const r = await edit('--txt2img', '--prompt', 'a cat', '--steps', '2', '--seed', '5', '--model', tiny, '--out', out, '--control', `${cn},type=canny,image=${CHELSEA}`, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    // Run at 448×304 (fitted to multiples of 8) and restored to the photo's 451×300, as photo edits are.
+    expect(lastJson(r.stdout)).toMatchObject({ width: 451, height: 300 });
+    expect(r.stderr).not.toContain('stretched');
+    const edges = path.join(tmp, 'shaped-edges.png');
+    const extract = spawnSync('npx', ['tsx', 'main/cli/control.ts', 'extract', '--type', 'canny', '--image', CHELSEA, '--out', edges], { cwd: ROOT, encoding: 'utf8' });
+    expect(extract.status, extract.stderr).toBe(0);
+    const score = spawnSync('npx', ['tsx', 'main/cli/control.ts', 'score', '--type', 'canny', '--image', out, '--condition', edges, '--json'], { cwd: ROOT, encoding: 'utf8' });
+    expect(score.status, score.stderr).toBe(0);
+    const value = JSON.parse(score.stdout.trim().split('\n').pop()!).score;
+    expect(value).toBeGreaterThanOrEqual(0);
+    expect(value).toBeLessThanOrEqual(1);
   });
 
   it('refuses a canny condition without edges (a flat photo): one line naming its file, exit 2, no output', async () => {
@@ -133,6 +150,8 @@ describe('npm run edit --control', () => {
       '--best-of', '3', '--json',
     );
     expect(r.code, r.stderr).toBe(0);
+    // The edited photo is its own condition image: run fitted to 448×304 and restored, nothing stretched.
+    expect(r.stderr).not.toContain('stretched');
     const s = lastJson(r.stdout);
     const tried = s.metrics.best_of as { seed: number; consistency: number }[];
     expect(tried.map((t) => t.seed).sort()).toEqual([30, 31, 32]);
@@ -197,7 +216,7 @@ describe('npm run edit --control', () => {
     const notices = r.stderr.trimEnd().split('\n').filter((l) => !/ControlNet-ready/.test(l));
     expect(notices).toEqual([
       `edit: no depth annotator at ${path.join(tmp, 'user-data', 'models', 'annotators', 'depth.onnx')}; using a random-weight test annotator, whose maps show nothing real (see README.md, Models).`,
-      `edit: warning: the condition image ${path.join(home, 'chelsea.png')} is 451×300 but the generation 64×64: it is stretched to fit (aspect ratios differ by 50%).`,
+      `edit: warning: the condition image ${path.join(home, 'chelsea.png')} is 451×300 but the result 64×64: it is stretched to fit (aspect ratios differ by 50%).`,
       'edit: using the embedded random-weight test model; results are noise, not images. Pass --model DIR for a real one.',
     ]);
     const s = lastJson(r.stdout);

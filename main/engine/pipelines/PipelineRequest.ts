@@ -41,6 +41,11 @@ export interface CommonRequest {
 export interface TextToImageRequest extends CommonRequest {
   width?: number;
   height?: number;
+  /**
+   * The size the result is restored to, when the generation size was fitted from a photo's (a
+   * controlled generation whose condition photo gave the size): the photo's own, as photo edits do.
+   */
+  outputSize?: { width: number; height: number };
 }
 
 export interface ImageToImageRequest extends CommonRequest {

@@ -8,6 +8,8 @@ import { denoise } from './denoise';
 import { encodePrompt } from './encodePrompt';
 import { generationParameters } from './generationParameters';
 import { initialNoise } from './initialNoise';
+import { restoreSize } from './fitPhoto';
+import { checkSize as checkImageSize } from '../image/RgbImage';
 import { inpaintingChannels } from './inpaintingChannels';
 import { PipelineClock } from './PipelineClock';
 import { prepareControl } from './prepareControl';
@@ -26,6 +28,8 @@ export async function textToImage(model: StableDiffusionModel, request: TextToIm
   const width = request.width ?? DEFAULT_TXT2IMG_SIZE;
   const height = request.height ?? DEFAULT_TXT2IMG_SIZE;
   checkSize(width, height);
+  const output = request.outputSize;
+  if (output !== undefined) checkImageSize(output?.width, output?.height, 'outputSize');
   if (model.folder.inpaintingUnet) vae_encoder.require('An inpainting UNet');
   const latentHeight = height / 8;
   const latentWidth = width / 8;
@@ -73,8 +77,9 @@ export async function textToImage(model: StableDiffusionModel, request: TextToIm
   request.dump?.('final_latents', z, [1, 4, latentHeight, latentWidth]);
   clock.lap('denoise');
 
-  // 8. Decode.
-  const image = await decodeLatents(vae_decoder, z, latentHeight, latentWidth);
+  // 8. Decode (and back to the photo's size when the generation size was fitted from one).
+  const decoded = await decodeLatents(vae_decoder, z, latentHeight, latentWidth);
+  const image = output ? await restoreSize(decoded, output.width, output.height) : decoded;
   clock.lap('decode');
 
   // 9. Controlled generations: ControlNet++'s consistency of the result with the condition.

@@ -369,7 +369,7 @@ export class EngineService implements EngineHandler {
     const r = job.request as GenerateRequest;
     const image = r.image ? await loadImage(Buffer.from(r.image.base64, 'base64'), { name: r.image.name ?? 'the image' }) : undefined;
     const control = r.control ? await this.prepareControlRequest(r.control, image, r) : undefined;
-    const size = control && r.kind === 'txt2img' ? control.size : { width: r.width, height: r.height };
+    const size = control && r.kind === 'txt2img' ? { ...control.size, ...(control.outputSize ? { outputSize: control.outputSize } : {}) } : { width: r.width, height: r.height };
     const mask = r.kind === 'inpaint' ? await loadMask(Buffer.from(r.mask!.base64, 'base64'), image!.width, image!.height, { name: 'the mask' }) : undefined;
     const run = (seed: number, onProgress: (p: PipelineProgress) => Promise<void>): Promise<PipelineResult> => {
       const common = {
@@ -406,7 +406,7 @@ export class EngineService implements EngineHandler {
     units: ControlUnitRequest[],
     photo: RgbImage | undefined,
     r: GenerateRequest,
-  ): Promise<{ request: ControlRequest; size: { width: number; height: number } }> {
+  ): Promise<{ request: ControlRequest; size: { width: number; height: number }; outputSize?: { width: number; height: number } }> {
     const images: RgbImage[] = [];
     for (const [i, u] of units.entries()) {
       images.push(u.image ? await loadImage(Buffer.from(u.image.base64, 'base64'), { name: u.image.name ?? `the image of ControlNet ${i + 1}` }) : photo!);
@@ -418,6 +418,8 @@ export class EngineService implements EngineHandler {
         : r.width !== undefined || r.height !== undefined
           ? { width: r.width ?? DEFAULT_TXT2IMG_SIZE, height: r.height ?? DEFAULT_TXT2IMG_SIZE }
           : fit(images[0]);
+    // A txt2img sized from its condition image is restored to that image's size, as photo edits are.
+    const fromImage = r.kind === 'txt2img' && r.width === undefined && r.height === undefined;
     const runtime = this.model.runtime;
     const built: ControlUnit[] = [];
     for (const [i, u] of units.entries()) {
@@ -439,7 +441,11 @@ export class EngineService implements EngineHandler {
       });
     }
     const unet = await controlledUnet(this.model, this.userDataDir ?? path.join(this.model.folder.dir, '.pentimento'));
-    return { request: { unet, units: built, extract: { modelsDir: this.control.annotatorsDir(units[0].type), runtime } }, size };
+    return {
+      request: { unet, units: built, extract: { modelsDir: this.control.annotatorsDir(units[0].type), runtime } },
+      size,
+      ...(fromImage ? { outputSize: { width: images[0].width, height: images[0].height } } : {}),
+    };
   }
 
   private async progress(jobId: string, p: PipelineProgress & { stage?: 'invert' | 'tune' | 'edit' }): Promise<void> {

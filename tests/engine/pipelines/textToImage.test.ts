@@ -47,6 +47,18 @@ describe('textToImage', () => {
     expect(r.timings.denoise).toBeGreaterThan(0);
   });
 
+  it("outputSize restores the result to a photo's size (the model size recorded as extra.modelWidth/Height); a bad one is refused", async () => {
+    const atModel = await textToImage(model, { ...base, seed: 3 });
+    const restored = await textToImage(model, { ...base, seed: 3, outputSize: { width: 67, height: 61 } });
+    expect([restored.width, restored.height]).toEqual([67, 61]);
+    expect(restored.rgb.length).toBe(67 * 61 * 3);
+    expect(restored.parameters).toMatchObject({ width: 67, height: 61, extra: { modelWidth: 64, modelHeight: 64 } });
+    // The same picture, resampled: its mean colour within a level or two of the model-size one.
+    const mean = (rgb: Uint8Array) => rgb.reduce((a, v) => a + v, 0) / rgb.length;
+    expect(Math.abs(mean(restored.rgb) - mean(atModel.rgb))).toBeLessThan(2);
+    await expect(textToImage(model, { ...base, seed: 3, outputSize: { width: 0, height: 61 } })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+  });
+
   it('the same seed gives identical pixels; another seed different ones', async () => {
     const a = await textToImage(model, { ...base, seed: 42 });
     const b = await textToImage(model, { ...base, seed: 42 });
