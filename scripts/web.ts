@@ -26,7 +26,8 @@ const HELP = `${USAGE}
 
 Serves Pentimento on 127.0.0.1 and prints the URL to open (with its access token) on stdout.
   --port N          port to listen on, 0–65535; default 0 (any free port)
-  --model-dir DIR   a diffusers ONNX model folder; default: the embedded random-weight test model
+  --model-dir DIR   a diffusers ONNX model folder; default: the first model folder under
+                    <user data>/models/, else the embedded random-weight test model
   --provider NAME   auto | cpu | cuda | dml | coreml (default auto, or $PENTIMENTO_PROVIDER)
   --help, -h        print this and exit`;
 
@@ -38,6 +39,10 @@ function usage(message: string): never {
 }
 
 let values: { port?: string; 'model-dir'?: string; provider?: string; help?: boolean };
+// `--port -1` reads to Node's parser as an option-like value; name the real problem instead.
+const args = process.argv.slice(2);
+const portAt = args.indexOf('--port');
+if (portAt >= 0 && /^-\d/.test(args[portAt + 1] ?? '')) usage(`--port must be an integer 0–65535 (0 = any free port), not "${args[portAt + 1]}"`);
 try {
   ({ values } = parseArgs({
     options: { port: { type: 'string' }, 'model-dir': { type: 'string' }, provider: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
@@ -93,7 +98,12 @@ try {
   server = await startWebServer({ engine, rendererDir, port });
 } catch (e) {
   const code = (e as NodeJS.ErrnoException).code;
-  console.error(code === 'EADDRINUSE' ? `Port ${port} is in use; pick another with --port or use --port 0.` : String(e));
+  // A port in use is the user's to change (exit 2, as a bad --port); anything else is ours (1).
+  if (code === 'EADDRINUSE' || code === 'EACCES') {
+    console.error(`npm run web: port ${port} ${code === 'EADDRINUSE' ? 'is in use' : 'may not be opened by this user'}; pick another with --port, or --port 0 for any free port.`);
+    process.exit(2);
+  }
+  console.error(`npm run web: could not start the server: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);
 }
 console.log(server.url);

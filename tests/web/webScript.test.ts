@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -50,6 +51,29 @@ describe('npm run web: options are checked before anything starts', () => {
     // A missing file names the flag that chose the folder, not the CLIs' --model.
     expect(notModel.stderr).toMatch(/, or leave out --model-dir to use the embedded test model\.$/);
   });
+
+  it('a negative port is named as such (not as an option-like value), and a port in use is exit 2 with one line', async () => {
+    const negative = web('--port', '-1');
+    expect(negative).toMatchObject({ status: 2, stdout: '' });
+    expect(negative.stderr).toBe('npm run web: --port must be an integer 0–65535 (0 = any free port), not "-1"; npm run web -- --help lists the options.');
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(tsx, ['scripts/web.ts', '--port', String(port)], { cwd: root, env });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr += d));
+        child.on('close', (status) => resolve({ status, stdout, stderr }));
+      });
+      expect(r).toMatchObject({ status: 2, stdout: '' });
+      expect(r.stderr.trim().split('\n').at(-1)).toBe(`npm run web: port ${port} is in use; pick another with --port, or --port 0 for any free port.`);
+    } finally {
+      taken.close();
+    }
+  }, 180_000);
 
   it('--help lists every option on stdout, exit 0, starting nothing', () => {
     const r = web('--help');
