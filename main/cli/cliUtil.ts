@@ -139,7 +139,8 @@ export function checkOutputPng(
     throw badArgument(`${flag} ${out}: the output is a PNG${why}; give a name ending in .png.`);
   }
   const dir = path.dirname(out);
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw badArgument(`${flag}: the folder ${dir} does not exist.`);
+  if (!fs.existsSync(dir)) throw badArgument(`${flag}: the folder ${dir} does not exist.`);
+  if (!fs.statSync(dir).isDirectory()) throw badArgument(`${flag}: ${dir} is a file, not a folder to write into.`);
   try {
     fs.accessSync(dir, fs.constants.W_OK);
   } catch {

@@ -91,6 +91,9 @@ describe('checkOutputPng', () => {
     fs.mkdirSync(dir);
     expect(errorOf(() => checkOutputPng(dir, '--out')).message).toBe(`--out ${dir} is a folder; give a file name ending in .png.`);
     expect(errorOf(() => checkOutputPng(path.join(tmp, 'nope', 'o.png'), '--out')).message).toContain(`the folder ${path.join(tmp, 'nope')} does not exist`);
+    // A file where the folder should be is named as a file (it exists).
+    fs.writeFileSync(path.join(tmp, 'in.png'), 'x');
+    expect(errorOf(() => checkOutputPng(path.join(tmp, 'in.png', 'o.png'), '--out')).message).toBe(`--out: ${path.join(tmp, 'in.png')} is a file, not a folder to write into.`);
   });
 
   it('refuses the input file itself, also through a symlink or a relative detour', () => {

@@ -66,18 +66,22 @@ export function loadModel(file: string, opts: { checkExternalData?: boolean } = 
     bytes = fs.readFileSync(abs);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new PentimentoError('MODEL_MISSING', `${file}: file not found`);
+    if (code === 'ENOENT') throw new PentimentoError('MODEL_MISSING', `${file}: file not found.`);
     throw new PentimentoError('IO_ERROR', `${file}: cannot read (${(e as Error).message})`);
   }
-  if (bytes.length === 0) throw new PentimentoError('BAD_MODEL', `${file}: the file is empty, not an ONNX model`);
+  if (bytes.length === 0) throw new PentimentoError('BAD_MODEL', `${file}: the file is empty, not an ONNX model.`);
   let model: ModelProto;
   try {
     model = decodeModel(bytes);
   } catch (e) {
-    throw new PentimentoError('BAD_MODEL', `${file}: not a valid ONNX model (${(e as Error).message})`);
+    // protobufjs's messages ("index out of range", "invalid wire type") say where parsing stopped, not why.
+    throw new PentimentoError(
+      'BAD_MODEL',
+      `${file}: not a valid ONNX model (its ${bytes.length} bytes do not parse as an ONNX protobuf: the file is truncated, damaged or not ONNX; the parser stopped with "${(e as Error).message}").`,
+    );
   }
   if (!model.graph || (model.graph.node.length === 0 && model.graph.output.length === 0)) {
-    throw new PentimentoError('BAD_MODEL', `${file}: not a valid ONNX model (no graph)`);
+    throw new PentimentoError('BAD_MODEL', `${file}: not a valid ONNX model (it has no graph).`);
   }
   const loaded: LoadedModel = { model, path: abs, dir: path.dirname(abs) };
   if (opts.checkExternalData !== false) checkExternalData(loaded, file);

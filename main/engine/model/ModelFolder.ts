@@ -239,7 +239,8 @@ const REQUIRED_PARTS = PART_NAMES.filter((n) => n !== 'vae_encoder');
  */
 function inTestModel(e: unknown, dir: string): unknown {
   if (!(e instanceof PentimentoError) || (e.code !== 'BAD_MODEL' && e.code !== 'MODEL_MISSING')) return e;
-  const what = e.message.replace(/\s*(Download the model again|Copy the complete model folder again|Copy the complete diffusers ONNX model folder).*$/s, '');
+  const stripped = e.message.replace(/\s*(Download the model again|Copy the complete model folder again|Copy the complete diffusers ONNX model folder).*$/s, '');
+  const what = /[.!?]$/.test(stripped) ? stripped : `${stripped}.`;
   return new PentimentoError(
     e.code,
     `${what} ${dir} is a generated test model (pentimento.testModel): delete the folder and it is regenerated — ` +

@@ -137,6 +137,21 @@ describe('openModelFolder', () => {
     expect(error!.message).not.toMatch(/Download the model again/);
   });
 
+  it('a truncated model.onnx is explained (truncated, damaged or not ONNX), as its own sentence before the test-model advice', () => {
+    const dir = copyOfTiny('truncated-graph');
+    const file = path.join(dir, 'unet', 'model.onnx');
+    fs.truncateSync(file, Math.floor(fs.statSync(file).size / 2));
+    let error: Error | undefined;
+    try {
+      openModelFolder(dir);
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error).toMatchObject({ code: 'BAD_MODEL' });
+    expect(error!.message).toMatch(/unet.model\.onnx: not a valid ONNX model \(its \d+ bytes do not parse as an ONNX protobuf: the file is truncated, damaged or not ONNX; the parser stopped with ".+"\)\. /);
+    expect(error!.message).toContain(`). ${dir} is a generated test model`);
+  });
+
   it('vae_encoder/ is optional: the folder opens and text-to-image runs; a photo edit names the missing file', async () => {
     const dir = copyOfTiny('no-vae-encoder');
     fs.rmSync(path.join(dir, 'vae_encoder'), { recursive: true });
