@@ -67,8 +67,9 @@ its generation parameters.
   --dump DIR          write text_embeddings.npy, initial_latents.npy and final_latents.npy there
   --model DIR         diffusers ONNX model folder; default: the embedded random-weight test model
   --provider NAME     auto | cpu | cuda | dml | coreml (default auto, or $PENTIMENTO_PROVIDER)
-  --out PATH          output PNG (a .png name; never the input photo); default
-                      <image folder>/<image name>-edited.png (--txt2img: ./txt2img-<seed>.png)
+  --out PATH          output PNG (a .png name; never the input photo; an existing file is replaced);
+                      default <image folder>/<image name>-edited.png (--txt2img: ./txt2img-<seed>.png),
+                      or -edited-2.png, -3, … when that exists (a default never replaces a file)
   --json              print one JSON object (output, width, height, seed, steps, stepsRun, provider,
                       providerFallback (why auto skipped a GPU provider), model, timings, metrics)
                       as the last line of stdout
@@ -151,10 +152,19 @@ function asFlags<T>(check: () => T): T {
   }
 }
 
+/**
+ * The output when --out is not given: beside the photo as <name>-edited.png (txt2img:
+ * ./txt2img-<seed>.png), or <name>-edited-2.png, -3, … when that file exists — a name the user
+ * did not choose never overwrites an earlier result.
+ */
 function defaultOut(image: string | undefined, seed: number): string {
-  if (!image) return resolveUserPath(`txt2img-${seed}.png`);
-  const parsed = path.parse(resolveUserPath(image));
-  return path.join(parsed.dir, `${parsed.name}-edited.png`);
+  const parsed = image ? path.parse(resolveUserPath(image)) : undefined;
+  const dir = parsed ? parsed.dir : resolveUserPath('.');
+  const stem = parsed ? `${parsed.name}-edited` : `txt2img-${seed}`;
+  for (let n = 1; ; n++) {
+    const candidate = path.join(dir, n === 1 ? `${stem}.png` : `${stem}-${n}.png`);
+    if (!fs.existsSync(candidate)) return candidate;
+  }
 }
 
 /** `--control test,…` names the embedded model's random-weight ControlNet (generated on first use). */

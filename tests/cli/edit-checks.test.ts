@@ -60,6 +60,12 @@ describe('npm run edit: what a fresh-clone user ran into', () => {
     const d = await edit(['--image', 'photo.png', '--prompt', 'a cat', '--model', tiny, '--steps', '2', '--seed', '3'], user);
     expect(d.code, d.stderr).toBe(0);
     expect(fs.existsSync(path.join(user, 'photo-edited.png'))).toBe(true);
+    // Run again: the default name never replaces the earlier result; the next free one is taken.
+    const first = fs.readFileSync(path.join(user, 'photo-edited.png'));
+    const e = await edit(['--image', 'photo.png', '--prompt', 'a dog', '--model', tiny, '--steps', '2', '--seed', '4', '--json'], user);
+    expect(e.code, e.stderr).toBe(0);
+    expect(lastJson(e.stdout).output).toBe(path.join(user, 'photo-edited-2.png'));
+    expect(fs.readFileSync(path.join(user, 'photo-edited.png')).equals(first)).toBe(true);
   });
 
   it('a photo with alpha comes back RGBA with its own alpha', async () => {
