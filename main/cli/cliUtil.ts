@@ -114,11 +114,21 @@ function parseError(e: unknown, options: CliOptions): PentimentoError {
 
 /** Strict `util.parseArgs` with positionals; its errors become one-line BAD_ARGUMENTs. */
 export function parseCliArgs<const O extends CliOptions>(args: string[], options: O) {
+  let parsed;
   try {
-    return parseArgs({ args: attachNegativeNumbers(args, options), options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: attachNegativeNumbers(args, options), options, allowPositionals: true, strict: true, tokens: true });
   } catch (e) {
     throw parseError(e, options);
   }
+  // A flag given twice would silently keep the last value; only repeatable ones may repeat.
+  const seen = new Set<string>();
+  for (const token of parsed.tokens ?? []) {
+    if (token.kind !== 'option' || (options[token.name] as { multiple?: boolean } | undefined)?.multiple) continue;
+    if (seen.has(token.name)) throw badArgument(`--${token.name} is given twice; give it once.`);
+    seen.add(token.name);
+  }
+  const { tokens: _tokens, ...rest } = parsed;
+  return rest;
 }
 
 /**

@@ -41,6 +41,16 @@ describe('parseCliArgs', () => {
     expect(errorOf(() => parseCliArgs(['--prompt'], OPTIONS)).message).toBe('--prompt needs a value; see --help.');
   });
 
+  it('refuses a flag given twice (the last value was kept silently); repeatable flags may repeat', () => {
+    const twice = errorOf(() => parseCliArgs(['--prompt', 'first', '--prompt', 'second'], OPTIONS));
+    expect(twice).toMatchObject({ code: 'BAD_ARGUMENT', message: '--prompt is given twice; give it once.' });
+    // The short form counts as the same flag.
+    expect(errorOf(() => parseCliArgs(['--seed', '1', '-s', '2'], OPTIONS)).message).toBe('--seed is given twice; give it once.');
+    const repeatable = parseCliArgs(['--control', 'a', '--control', 'b'], { control: { type: 'string', multiple: true } });
+    expect(repeatable.values.control).toEqual(['a', 'b']);
+    expect(repeatable).not.toHaveProperty('tokens');
+  });
+
   it('leaves arguments after -- alone', () => {
     const { positionals } = parseCliArgs(['--', '--strength', '-1'], OPTIONS);
     expect(positionals).toEqual(['--strength', '-1']);
