@@ -8,6 +8,7 @@ import { conditionTensor } from '../control/controlnet/conditionTensor';
 import { sumResiduals } from '../control/controlnet/sumResiduals';
 import type { ExtractOptions } from '../control/extractCondition';
 import { resizeCondition } from '../control/resizeCondition';
+import { resizeRgb } from '../image/resizeRgb';
 import type { RgbImage } from '../image/RgbImage';
 import type { UNet } from '../model/UNet';
 
@@ -147,7 +148,11 @@ export async function prepareControl(control: ControlRequest, width: number, hei
     },
     async score(result) {
       const first = units[0];
-      const s = await consistencyScore(first.unit.type, first.condition, result, control.extract);
+      // The condition is at the generation size; a result restored to a photo's size (whose aspect
+      // ratio the multiples of 8 may have changed by a few %) is compared at that size too.
+      const atSize =
+        result.width === first.condition.width && result.height === first.condition.height ? result : await resizeRgb(result, first.condition.width, first.condition.height);
+      const s = await consistencyScore(first.unit.type, first.condition, atSize, control.extract);
       return { type: first.unit.type, metric: s.metric, value: s.value, higherIsBetter: s.higherIsBetter };
     },
     describe() {
