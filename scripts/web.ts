@@ -44,10 +44,16 @@ const args = process.argv.slice(2);
 const portAt = args.indexOf('--port');
 if (portAt >= 0 && /^-\d/.test(args[portAt + 1] ?? '')) usage(`--port must be an integer 0–65535 (0 = any free port), not "${args[portAt + 1]}"`);
 try {
-  ({ values } = parseArgs({
+  let tokens;
+  ({ values, tokens } = parseArgs({
     options: { port: { type: 'string' }, 'model-dir': { type: 'string' }, provider: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     strict: true,
+    tokens: true,
   }));
+  // Given twice, the last value would win silently (as the other commands, refused).
+  const names = tokens.filter((t) => t.kind === 'option').map((t) => t.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) usage(`--${twice} is given twice; give it once`);
 } catch (e) {
   usage(e instanceof Error ? e.message : String(e));
 }

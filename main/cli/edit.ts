@@ -13,6 +13,7 @@ import { loadImage } from '../engine/image/loadImage';
 import { loadMask } from '../engine/image/loadMask';
 import { withOutputSize, type GenerationParameters } from '../engine/image/GenerationParameters';
 import type { LoadedImage } from '../engine/image/loadImage';
+import { encodePng } from '../engine/image/encodePng';
 import { savePng } from '../engine/image/savePng';
 import { DerivedModelCache } from '../engine/graph/DerivedModelCache';
 import { InversionCache } from '../engine/inversion/InversionCache';
@@ -153,18 +154,34 @@ function asFlags<T>(check: () => T): T {
 }
 
 /**
- * The output when --out is not given: beside the photo as <name>-edited.png (txt2img:
- * ./txt2img-<seed>.png), or <name>-edited-2.png, -3, … when that file exists — a name the user
- * did not choose never overwrites an earlier result.
+ * Where the result goes. `--out` is the user's choice (an existing file is replaced). Without it,
+ * a default name: <image folder>/<name>-edited.png (txt2img: ./txt2img-<seed>.png; a re-edit
+ * without --image: ./inversion-<id>.png), or -2, -3, … when taken — claimed only when the result
+ * is saved, atomically, so neither an earlier result nor a run in parallel is overwritten.
  */
-function defaultOut(image: string | undefined, seed: number): string {
-  const parsed = image ? path.parse(resolveUserPath(image)) : undefined;
-  const dir = parsed ? parsed.dir : resolveUserPath('.');
-  const stem = parsed ? `${parsed.name}-edited` : `txt2img-${seed}`;
+interface Output {
+  /** The chosen path, or the first free default name (what is checked up front). */
+  path: string;
+  /** Default names only: the folder and stem to claim a free name from at save time. */
+  claim?: { dir: string; stem: string };
+}
+
+function candidate(dir: string, stem: string, n: number): string {
+  return path.join(dir, n === 1 ? `${stem}.png` : `${stem}-${n}.png`);
+}
+
+function defaultOut(dir: string, stem: string): Output {
   for (let n = 1; ; n++) {
-    const candidate = path.join(dir, n === 1 ? `${stem}.png` : `${stem}-${n}.png`);
-    if (!fs.existsSync(candidate)) return candidate;
+    const file = candidate(dir, stem, n);
+    if (!fs.existsSync(file)) return { path: file, claim: { dir, stem } };
   }
+}
+
+function outputFor(out: string | undefined, image: string | undefined, fallbackStem: string): Output {
+  if (out !== undefined) return { path: out };
+  if (image === undefined) return defaultOut(resolveUserPath('.'), fallbackStem);
+  const parsed = path.parse(resolveUserPath(image));
+  return defaultOut(parsed.dir, `${parsed.name}-edited`);
 }
 
 /** `--control test,…` names the embedded model's random-weight ControlNet (generated on first use). */
@@ -228,9 +245,48 @@ function warnIfTruncated(model: StableDiffusionModel, prompts: [flag: string, te
  * Writes the result PNG: its parameters give the file's own size, and a photo that had an
  * alpha channel gets it back (the model saw it flattened onto white).
  */
-async function saveResult(out: string, result: { rgb: Uint8Array; width: number; height: number; parameters: GenerationParameters }, image: LoadedImage | undefined): Promise<void> {
+async function saveResult(
+  out: Output,
+  result: { rgb: Uint8Array; width: number; height: number; parameters: GenerationParameters },
+  image: LoadedImage | undefined,
+): Promise<string> {
   const alpha = image?.alpha && image.width === result.width && image.height === result.height ? image.alpha : undefined;
-  await savePng(out, result.rgb, result.width, result.height, withOutputSize(result.parameters, result.width, result.height), alpha ? { alpha } : {});
+  const parameters = withOutputSize(result.parameters, result.width, result.height);
+  if (!out.claim) {
+    await savePng(out.path, result.rgb, result.width, result.height, parameters, alpha ? { alpha } : {});
+    return out.path;
+  }
+  // Written whole under a hidden name, then linked to the first free default name: a link fails
+  // if the name exists, so two runs never claim the same one, and no partial file is ever visible.
+  const png = await encodePng(result.rgb, result.width, result.height, parameters, alpha ? { alpha } : {});
+  const { dir, stem } = out.claim;
+  const tmp = path.join(dir, `.${stem}.${process.pid}.tmp`);
+  await fs.promises.writeFile(tmp, png);
+  try {
+    for (let n = 1; ; n++) {
+      const file = candidate(dir, stem, n);
+      try {
+        await fs.promises.link(tmp, file);
+        return file;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') continue;
+        // A file system without hard links: an exclusive copy (still never replaces a file).
+        if (code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS' || code === 'EXDEV') {
+          try {
+            await fs.promises.copyFile(tmp, file, fs.constants.COPYFILE_EXCL);
+            return file;
+          } catch (copyError) {
+            if ((copyError as NodeJS.ErrnoException).code === 'EEXIST') continue;
+            throw copyError;
+          }
+        }
+        throw e;
+      }
+    }
+  } finally {
+    await fs.promises.rm(tmp, { force: true });
+  }
 }
 
 /** A progress bar on a terminal; nothing when stderr is a pipe or file (logs stay clean). */
@@ -354,8 +410,8 @@ async function main(): Promise<void> {
   let width = number('width', values.width, true) ?? DEFAULT_TXT2IMG_SIZE;
   let height = number('height', values.height, true) ?? DEFAULT_TXT2IMG_SIZE;
   if (txt2img) asFlags(() => checkSize(width, height));
-  const out = values.out ?? defaultOut(values.image, checked.seed);
-  checkOutputPng(out, '--out', [values.image, values.mask, ...controlSpecs.map((c) => c.image)]);
+  const output = outputFor(values.out, values.image, `txt2img-${checked.seed}`);
+  checkOutputPng(output.path, '--out', [values.image, values.mask, ...controlSpecs.map((c) => c.image)]);
   // Structure from a photo without --width/--height: the photo's size fitted to the model (as the
   // app does), so the result, the photo and conditions extracted from it share one shape.
   // The result is then restored to the photo's size, as photo edits are.
@@ -474,7 +530,7 @@ async function main(): Promise<void> {
     const timings = sumTimings(timingsBySeed.map((t) => t.timings));
 
     // 6. Write: the PNG (atomic), then the dumps.
-    await saveResult(out, result, image);
+    const out = await saveResult(output, result, image);
     if (values.dump !== undefined) {
       fs.mkdirSync(values.dump, { recursive: true });
       for (const d of dumps) await writeNpy(path.join(values.dump, `${d.name}.npy`), { data: d.data, shape: d.dims });
@@ -612,8 +668,8 @@ async function editByInversion(values: InversionFlags): Promise<void> {
   }));
   const eta = number('eta', values.eta);
   if (eta !== undefined) asFlags(() => checkEta(eta));
-  const out = values.out ?? defaultOut(values.image, 0);
-  checkOutputPng(out, '--out', [values.image, values.mask]);
+  const output = outputFor(values.out, values.image, 'inversion-edit');
+  checkOutputPng(output.path, '--out', [values.image, values.mask]);
   const image = await loadImage(values.image, { name: values.image });
   const mask = values.mask !== undefined ? await loadMask(values.mask, image.width, image.height, { name: values.mask }) : undefined;
 
@@ -645,7 +701,7 @@ async function editByInversion(values: InversionFlags): Promise<void> {
     } finally {
       bar.stop();
     }
-    await saveResult(out, result, image);
+    const out = await saveResult(output, result, image);
     const summary = {
       output: out,
       width: result.width,
@@ -675,6 +731,16 @@ async function editByInversion(values: InversionFlags): Promise<void> {
   }
 }
 
+/** The cache's refusal of an id, told as the flag's: "--inversion <id>: …". */
+function asInversionFlag<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (e) {
+    if (!(e instanceof PentimentoError) || e.code !== 'BAD_ARGUMENT') throw e;
+    throw badArgument(`--inversion: ${e.message.replace(/invert the photo again\.$/, 'run --method again on the photo.').replace(/by inverting the photo with the same settings/, 'by running --method again with the same settings')}`);
+  }
+}
+
 /** `--inversion ID`: the edit stage alone, from a cached inversion, towards --prompt at --eta. */
 async function reeditByInversion(values: InversionFlags): Promise<void> {
   const id = values.inversion!;
@@ -687,14 +753,19 @@ async function reeditByInversion(values: InversionFlags): Promise<void> {
   if (!/^[0-9a-f]{24}$/.test(id)) throw badArgument(`--inversion is "${id}"; give the inversionId of an earlier result (24 hex digits, in its --json or PNG parameters).`);
   const eta = number('eta', values.eta);
   if (eta !== undefined) asFlags(() => checkEta(eta));
-  const out = values.out ?? (values.image !== undefined ? defaultOut(values.image, 0) : resolveUserPath(`inversion-${id}.png`));
-  checkOutputPng(out, '--out', [values.image, values.mask]);
+  const output = outputFor(values.out, values.image, `inversion-${id}`);
+  checkOutputPng(output.path, '--out', [values.image, values.mask]);
   const cache = new InversionCache(path.join(defaultCacheRoot(), 'inversions'));
-  const stored = cache.load(id);
-  if (!stored) throw badArgument(`--inversion ${id}: no such inversion in ${cache.dir}; it was never made here or has been removed. Run --method again.`);
+  const stored = asInversionFlag(() => cache.require(id));
   const image = values.image !== undefined ? await loadImage(values.image, { name: values.image }) : undefined;
   if (image && (image.width !== stored.photo.width || image.height !== stored.photo.height)) {
     throw badArgument(`--image ${values.image} is ${image.width}×${image.height} but inversion ${id} was made from a ${stored.photo.width}×${stored.photo.height} photo.`);
+  }
+  // The photo kept with the inversion is the one it was made from: another one of the same size
+  // would be pasted back around a mask it does not belong to.
+  const kept = image ? await cache.loadPhoto(id) : undefined;
+  if (image && kept && !Buffer.from(kept.rgb).equals(Buffer.from(image.rgb))) {
+    throw badArgument(`--image ${values.image} is not the photo inversion ${id} was made from (their pixels differ); leave --image out to use the one kept with the inversion.`);
   }
   const mask = values.mask !== undefined ? await loadMask(values.mask, stored.photo.width, stored.photo.height, { name: values.mask }) : undefined;
 
@@ -710,7 +781,7 @@ async function reeditByInversion(values: InversionFlags): Promise<void> {
     } finally {
       bar.stop();
     }
-    await saveResult(out, result, image);
+    const out = await saveResult(output, result, image);
     const method = stored.settings.method;
     const summary = {
       output: out,

@@ -66,6 +66,14 @@ describe('npm run edit: what a fresh-clone user ran into', () => {
     expect(e.code, e.stderr).toBe(0);
     expect(lastJson(e.stdout).output).toBe(path.join(user, 'photo-edited-2.png'));
     expect(fs.readFileSync(path.join(user, 'photo-edited.png')).equals(first)).toBe(true);
+    // Runs in parallel each claim their own name when they save (none is lost), leaving no temporary file.
+    const parallel = await Promise.all([5, 6, 7].map((seed) => edit(['--image', 'photo.png', '--prompt', 'a cow', '--model', tiny, '--steps', '2', '--strength', '0.5', '--seed', String(seed), '--json'], user)));
+    for (const p of parallel) expect(p.code, p.stderr).toBe(0);
+    const outputs = parallel.map((p) => lastJson(p.stdout).output as string);
+    expect(new Set(outputs)).toEqual(new Set(['-3', '-4', '-5'].map((n) => path.join(user, `photo-edited${n}.png`))));
+    const seeds = await Promise.all(outputs.map(async (o) => (await readParameters(o))?.seed));
+    expect(seeds.sort()).toEqual([5, 6, 7]);
+    expect(fs.readdirSync(user).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
   it('a photo with alpha comes back RGBA with its own alpha', async () => {

@@ -101,18 +101,31 @@ describe('npm run edit --method', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(fs.readFileSync(path.join(tmp, 'pti5.png')).equals(fs.readFileSync(path.join(tmp, 'pti4.png')))).toBe(true);
 
+    // The photo itself is taken (the one kept with the inversion), a mirrored one of the same size refused.
+    const withPhoto = await edit('--inversion', a.inversionId, '--prompt', 'a bird', '--eta', '0.2', '--image', photo, '--model', tiny, '--out', path.join(tmp, 'pti6.png'));
+    expect(withPhoto.code, withPhoto.stderr).toBe(0);
+    const flipped = path.join(tmp, 'flipped.png');
+    await sharp(photo).flop().png().toFile(flipped);
+
     // What --inversion cannot take is refused, naming it, with no file written.
     const refused = [
       [['--inversion', a.inversionId, '--prompt', 'x', '--steps', '4'], '--steps is fixed by the inversion --inversion re-edits'],
       [['--inversion', a.inversionId, '--prompt', 'x', '--seed', '4'], '--seed does not apply to --inversion'],
       [['--inversion', 'abc', '--prompt', 'x'], '--inversion is "abc"; give the inversionId of an earlier result'],
-      [['--inversion', '0'.repeat(24), '--prompt', 'x'], `--inversion ${'0'.repeat(24)}: no such inversion in ${path.join(cacheRoot, 'inversions')}`],
+      [['--inversion', '0'.repeat(24), '--prompt', 'x'], `edit: --inversion: No inversion ${'0'.repeat(24)} in ${path.join(cacheRoot, 'inversions')}: it was never made here or has been removed; run --method again on the photo.`],
+      [['--inversion', 'ab'.repeat(12), '--prompt', 'x'], /edit: --inversion: Inversion (ab){12} in .* is damaged \(its files cannot be read\); make it again by running --method again with the same settings, which replaces it\./],
       [['--inversion', a.inversionId, '--prompt', 'x', '--image', path.join(ROOT, 'tests/fixtures/photos/chelsea.png')], 'is 451×300 but inversion'],
-    ] as const;
+      [['--inversion', a.inversionId, '--prompt', 'x', '--image', flipped], `--image ${flipped} is not the photo inversion ${a.inversionId} was made from (their pixels differ)`],
+    ] as [string[], string | RegExp][];
+    // A damaged entry: a copy of the first one under another id, with its trajectory cut short.
+    const inversions = path.join(cacheRoot, 'inversions');
+    fs.cpSync(path.join(inversions, a.inversionId), path.join(inversions, 'ab'.repeat(12)), { recursive: true });
+    fs.truncateSync(path.join(inversions, 'ab'.repeat(12), 'trajectory.npy'), 100);
     for (const [args, message] of refused) {
       const r = await edit(...args, '--model', tiny, '--out', path.join(tmp, 'refused.png'));
       expect(r.code, r.stderr).toBe(2);
-      expect(r.stderr).toContain(message);
+      if (typeof message === 'string') expect(r.stderr).toContain(message);
+      else expect(r.stderr).toMatch(message);
       expect(fs.existsSync(path.join(tmp, 'refused.png'))).toBe(false);
     }
   }, 300_000);

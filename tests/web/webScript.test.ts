@@ -53,6 +53,8 @@ describe('npm run web: options are checked before anything starts', () => {
   });
 
   it('a negative port is named as such (not as an option-like value), and a port in use is exit 2 with one line', async () => {
+    const twice = web('--port', '0', '--port', '1234');
+    expect(twice).toMatchObject({ status: 2, stdout: '', stderr: 'npm run web: --port is given twice; give it once; npm run web -- --help lists the options.' });
     const negative = web('--port', '-1');
     expect(negative).toMatchObject({ status: 2, stdout: '' });
     expect(negative.stderr).toBe('npm run web: --port must be an integer 0–65535 (0 = any free port), not "-1"; npm run web -- --help lists the options.');

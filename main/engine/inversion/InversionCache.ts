@@ -38,6 +38,22 @@ export class InversionCache {
     return fs.existsSync(path.join(this.dir, checkKey(key), META));
   }
 
+  /**
+   * The stored inversion for a re-edit by id: BAD_ARGUMENT naming what is wrong when there is none
+   * under this id, or its files are damaged (then it says to invert again, which replaces them).
+   */
+  require(key: string): Inversion {
+    const found = this.load(key);
+    if (found) return found;
+    if (this.has(key)) {
+      throw new PentimentoError(
+        'BAD_ARGUMENT',
+        `Inversion ${key} in ${this.dir} is damaged (its files cannot be read); make it again by inverting the photo with the same settings, which replaces it.`,
+      );
+    }
+    throw new PentimentoError('BAD_ARGUMENT', `No inversion ${key} in ${this.dir}: it was never made here or has been removed; invert the photo again.`);
+  }
+
   /** The stored inversion, or undefined when there is none (or it is unreadable). */
   load(key: string): Inversion | undefined {
     const folder = path.join(this.dir, checkKey(key));

@@ -205,10 +205,7 @@ export async function reeditInversion(model: StableDiffusionModel, request: Reed
   const ortStart = model.runtime.insideMs;
   if (!request || typeof request !== 'object') throw badArgument('reeditInversion needs a request object.');
   const prompt = checkPrompt(request.prompt);
-  const inversion = request.inversionCache.load(request.inversionId);
-  if (!inversion) {
-    throw badArgument(`No cached inversion ${request.inversionId}: it was never made here or has been removed. Run the inversion again (an invert-edit job).`);
-  }
+  const inversion = request.inversionCache.require(request.inversionId);
   if (inversion.model.hash !== model.folder.hash) {
     throw badArgument(`Inversion ${request.inversionId} was made with model ${inversion.model.name} (${inversion.model.hash}), not the loaded one; run the inversion again.`);
   }

@@ -147,8 +147,20 @@ describe('invertAndEdit: cached inversions', () => {
     await expect(invertAndEdit(model, { image, prompt: 'x', mask: new Float32Array(3) })).rejects.toMatchObject({ message: expect.stringContaining('64×64') });
     await expect(reeditInversion(model, { inversionId: 'f'.repeat(24), inversionCache: new InversionCache(dir), prompt: 'x' })).rejects.toMatchObject({
       code: 'BAD_ARGUMENT',
-      message: expect.stringContaining('No cached inversion'),
+      message: `No inversion ${'f'.repeat(24)} in ${dir}: it was never made here or has been removed; invert the photo again.`,
     });
+    // An entry whose files are damaged is said to be damaged, not missing.
+    const cache = new InversionCache(fs.mkdtempSync(path.join(dir, 'damaged-')));
+    const made = await invertAndEdit(model, { image, prompt: 'x', settings: { method: 'ddim', steps: 2 }, inversionCache: cache, lossGradient });
+    fs.truncateSync(path.join(cache.dir, made.inversion.key, 'trajectory.npy'), 100);
+    await expect(reeditInversion(model, { inversionId: made.inversion.key, inversionCache: cache, prompt: 'x' })).rejects.toMatchObject({
+      code: 'BAD_ARGUMENT',
+      message: expect.stringMatching(/^Inversion [0-9a-f]{24} in .* is damaged \(its files cannot be read\); make it again/),
+    });
+    // Inverting again replaces it.
+    const again = await invertAndEdit(model, { image, prompt: 'x', settings: { method: 'ddim', steps: 2 }, inversionCache: cache, lossGradient });
+    expect(again).toMatchObject({ inversionCached: false, inversion: { key: made.inversion.key } });
+    expect(cache.load(made.inversion.key)).toBeDefined();
   });
 });
 
