@@ -4,7 +4,7 @@ import { DEFAULT_CANNY_HIGH, DEFAULT_CANNY_LOW } from '../engine/control/cannyEd
 import { CONDITION_TYPES, parseConditionType } from '../engine/control/ConditionType';
 import { extractCondition, rawCondition } from '../engine/control/extractCondition';
 import { compareConditions, type ConsistencyMetric } from '../engine/control/metrics/compareConditions';
-import { checkConditionHasEdges, checkScorable, consistencyScore } from '../engine/control/consistencyScore';
+import { checkConditionHasEdges, checkScorable, consistencyScore, hasEdgePixels } from '../engine/control/consistencyScore';
 import { conditionSize, resizeCondition } from '../engine/control/resizeCondition';
 import { badArgument } from '../engine/errors';
 import { loadImage } from '../engine/image/loadImage';
@@ -118,6 +118,12 @@ async function main(): Promise<void> {
       const condition = await extractCondition(type, image, { ...(values.raw ? {} : options()), ...size, raw: values.raw, runtime });
       await savePng(out, condition.rgb, condition.width, condition.height);
       process.stdout.write(`${type} condition ${condition.width}×${condition.height} written to ${out}\n`);
+      // Written all the same (it is what was asked), but neither score nor edit can use it.
+      if (type === 'canny' && !hasEdgePixels(condition)) {
+        process.stderr.write(
+          `control: warning: the canny map has no edge pixels (a flat photo, or thresholds too high for it): score and edit refuse it; try lower --low/--high.\n`,
+        );
+      }
       return;
     }
     const result = await loadImage(requiredPath(values.image, '--image', command));

@@ -63,7 +63,8 @@ its generation parameters.
   --scheduler NAME    ddim | euler | euler-a | dpmpp-2m; default: from the model's scheduler_config.json
   --txt2img           generate from text alone (no --image), at --width × --height (default 512;
                       with --control, the first condition image's size: it runs fitted to multiples
-                      of 8 and the result is restored to that size)
+                      of 8 and the result is restored to that size; with one of them given, the
+                      other follows the image's aspect ratio)
   --noise FILE.npy    initial noise, float array of shape [1, 4, H/8, W/8] at the model size
   --dump DIR          write text_embeddings.npy, initial_latents.npy and final_latents.npy there
   --model DIR         diffusers ONNX model folder; default: the embedded random-weight test model
@@ -375,7 +376,7 @@ async function main(): Promise<void> {
   if (values.annotators !== undefined && controlSpecs.length === 0) throw badArgument('--annotators applies to --control.');
   for (const spec of controlSpecs) {
     resolveControlNetFile(spec.model);
-    if (!fs.existsSync(spec.image)) throw badArgument(`--control ${spec.model}: the image ${spec.image} does not exist.`);
+    if (!fs.existsSync(spec.image)) throw badArgument(`--control ${spec.name ?? spec.model}: the image ${spec.image} does not exist.`);
   }
   for (const flag of ['source-prompt', 'eta', 'inner-steps', 'lr', 'init'] as const) {
     if (values[flag] !== undefined) throw badArgument(`--${flag} applies to editing by inversion; add --method pti|nti|ddim.`);
@@ -416,10 +417,18 @@ async function main(): Promise<void> {
   // app does), so the result, the photo and conditions extracted from it share one shape.
   // The result is then restored to the photo's size, as photo edits are.
   let outputSize: { width: number; height: number } | undefined;
-  if (txt2img && controlSpecs.length > 0 && values.width === undefined && values.height === undefined) {
+  if (txt2img && controlSpecs.length > 0 && (values.width === undefined || values.height === undefined)) {
     const first = await loadImage(controlSpecs[0].image, { name: controlSpecs[0].image });
-    ({ width, height } = fitToModel(first.width, first.height, { multiple: 8, maxSide: DEFAULT_MAX_SIDE }));
-    outputSize = { width: first.width, height: first.height };
+    if (values.width === undefined && values.height === undefined) {
+      ({ width, height } = fitToModel(first.width, first.height, { multiple: 8, maxSide: DEFAULT_MAX_SIDE }));
+      outputSize = { width: first.width, height: first.height };
+    } else {
+      // One side given: the other follows the photo's aspect ratio (to a multiple of 8), not 512.
+      const multipleOf8 = (v: number) => Math.max(8, Math.round(v / 8) * 8);
+      if (values.width === undefined) width = multipleOf8((height * first.width) / first.height);
+      else height = multipleOf8((width * first.height) / first.width);
+      asFlags(() => checkSize(width, height));
+    }
   }
 
   // 2. Inputs: the photo, the mask, the noise.

@@ -41,6 +41,20 @@ describe('npm run control', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('extract on a flat photo writes its empty canny map and warns that score and edit will refuse it', async () => {
+    const flat = path.join(dir, 'flat.png');
+    await savePng(flat, new Uint8Array(32 * 24 * 3).fill(128), 32, 24);
+    const out = path.join(dir, 'flat-edges.png');
+    const r = control('extract', '--type', 'canny', '--image', flat, '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(out)).toBe(true);
+    expect(r.stderr.trim()).toBe('control: warning: the canny map has no edge pixels (a flat photo, or thresholds too high for it): score and edit refuse it; try lower --low/--high.');
+    // A photo with edges: no warning.
+    const edges = control('extract', '--type', 'canny', '--image', square, '--out', path.join(dir, 'square-edges.png'));
+    expect(edges.code, edges.stderr).toBe(0);
+    expect(edges.stderr).not.toContain('warning');
+  });
+
   it('extracts canny edges at the generation size, and scores them against themselves as F1 1', async () => {
     const out = path.join(dir, 'canny.png');
     const r = control('extract', '--type', 'canny', '--image', square, '--out', out, '--resolution', '128');

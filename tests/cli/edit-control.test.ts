@@ -112,6 +112,20 @@ describe('npm run edit --control', () => {
     expect(value).toBeLessThanOrEqual(1);
   });
 
+  it('with only --width, a controlled txt2img takes its height from the photo\'s aspect ratio (451×300 → 64×40)', async () => {
+    const r = await edit('--txt2img', '--prompt', 'a cat', '--width', '64', '--steps', '2', '--seed', '5', '--model', tiny, '--out', path.join(tmp, 'w64.png'), '--control', `${cn},type=canny,image=${CHELSEA}`, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(lastJson(r.stdout)).toMatchObject({ width: 64, height: 40 });
+    // 43 is not a multiple of 8: the nearest one is 40, and the 6% left is said.
+    expect(r.stderr).toContain('differ by 6%');
+  });
+
+  it('a missing condition image with --control test names test, not its cache path', async () => {
+    const r = await txt2img('missing.png', '--control', `test,type=canny,image=${path.join(tmp, 'nope.png')}`);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n').at(-1)).toBe(`edit: --control test: the image ${path.join(tmp, 'nope.png')} does not exist.`);
+  });
+
   it('refuses a canny condition without edges (a flat photo): one line naming its file, exit 2, no output', async () => {
     const flat = path.join(tmp, 'flat.png');
     await sharp({ create: { width: 80, height: 60, channels: 3, background: { r: 120, g: 130, b: 140 } } }).png().toFile(flat);
