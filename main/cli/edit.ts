@@ -711,33 +711,49 @@ async function editByInversion(values: InversionFlags): Promise<void> {
       bar.stop();
     }
     const out = await saveResult(output, result, image);
-    const summary = {
-      output: out,
-      width: result.width,
-      height: result.height,
-      method,
-      eta: result.parameters.extra?.eta,
-      inversionId: result.inversion.key,
-      provider: model.runtime.provider,
-      ...(model.runtime.fallbackReasons.length ? { providerFallback: model.runtime.fallbackReasons } : {}),
-      model: { name: model.folder.name, hash: model.folder.hash, testModel: model.folder.isTestModel, dir: model.folder.dir },
-      steps: settings.steps,
-      stepsRun: result.stepsRun,
-      timings: { load: model.loadMs, ...result.timings, wallOverOrt: result.timings.total / Math.max(result.timings.insideOrt, 1e-9) },
-      metrics: result.metrics,
-    };
-    if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-    else {
-      const m = result.metrics;
-      process.stdout.write(
-        `${out} (${result.width}×${result.height}, ${method}, η ${summary.eta}, ${summary.provider}, ` +
-          `${(result.timings.total / 1000).toFixed(2)} s; inversion ${m.inversion_cached ? 'cached' : `${(m.inversion_ms / 1000).toFixed(2)} s`}, ` +
-          `latent MSE ${m.latent_mse.toExponential(3)}, PSNR ${m.psnr.toFixed(2)} dB)\n`,
-      );
-    }
+    reportInversionEdit({ out, result, method, inversionId: result.inversion.key, steps: settings.steps, model, json: values.json === true });
   } finally {
     await model.dispose();
   }
+}
+
+/** Prints an inversion edit's summary: one JSON object with --json, else one line. */
+function reportInversionEdit(r: {
+  out: string;
+  result: InvertEditResult;
+  method: InversionMethod;
+  inversionId: string;
+  steps: number;
+  model: StableDiffusionModel;
+  json: boolean;
+  reedit?: boolean;
+}): void {
+  const { result, model } = r;
+  const summary = {
+    output: r.out,
+    width: result.width,
+    height: result.height,
+    method: r.method,
+    eta: result.parameters.extra?.eta,
+    inversionId: r.inversionId,
+    provider: model.runtime.provider,
+    ...(model.runtime.fallbackReasons.length ? { providerFallback: model.runtime.fallbackReasons } : {}),
+    model: { name: model.folder.name, hash: model.folder.hash, testModel: model.folder.isTestModel, dir: model.folder.dir },
+    steps: r.steps,
+    stepsRun: result.stepsRun,
+    timings: { load: model.loadMs, ...result.timings, wallOverOrt: result.timings.total / Math.max(result.timings.insideOrt, 1e-9) },
+    metrics: result.metrics,
+  };
+  if (r.json) {
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return;
+  }
+  const m = result.metrics;
+  const inversion = r.reedit ? `re-edit of inversion ${r.inversionId}` : `inversion ${m.inversion_cached ? 'cached' : `${(m.inversion_ms / 1000).toFixed(2)} s`}`;
+  process.stdout.write(
+    `${r.out} (${result.width}×${result.height}, ${r.method}, η ${summary.eta}, ${summary.provider}, ${(result.timings.total / 1000).toFixed(2)} s; ` +
+      `${inversion}, latent MSE ${m.latent_mse.toExponential(3)}, PSNR ${m.psnr.toFixed(2)} dB)\n`,
+  );
 }
 
 /** The cache's refusal of an id, told as the flag's: "--inversion <id>: …". */
@@ -791,29 +807,7 @@ async function reeditByInversion(values: InversionFlags): Promise<void> {
       bar.stop();
     }
     const out = await saveResult(output, result, image);
-    const method = stored.settings.method;
-    const summary = {
-      output: out,
-      width: result.width,
-      height: result.height,
-      method,
-      eta: result.parameters.extra?.eta,
-      inversionId: id,
-      provider: model.runtime.provider,
-      ...(model.runtime.fallbackReasons.length ? { providerFallback: model.runtime.fallbackReasons } : {}),
-      model: { name: model.folder.name, hash: model.folder.hash, testModel: model.folder.isTestModel, dir: model.folder.dir },
-      steps: stored.settings.steps,
-      stepsRun: result.stepsRun,
-      timings: { load: model.loadMs, ...result.timings, wallOverOrt: result.timings.total / Math.max(result.timings.insideOrt, 1e-9) },
-      metrics: result.metrics,
-    };
-    if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-    else {
-      process.stdout.write(
-        `${out} (${result.width}×${result.height}, ${method}, η ${summary.eta}, re-edit of inversion ${id}, ${summary.provider}, ` +
-          `${(result.timings.total / 1000).toFixed(2)} s; latent MSE ${result.metrics.latent_mse.toExponential(3)}, PSNR ${result.metrics.psnr.toFixed(2)} dB)\n`,
-      );
-    }
+    reportInversionEdit({ out, result, method: stored.settings.method, inversionId: id, steps: stored.settings.steps, model, json: values.json === true, reedit: true });
   } finally {
     await model.dispose();
   }

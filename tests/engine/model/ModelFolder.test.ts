@@ -25,6 +25,16 @@ function copyOfTiny(name: string): string {
   return dir;
 }
 
+/** The error openModelFolder throws for dir (it must throw one). */
+function openError(dir: string): Error {
+  try {
+    openModelFolder(dir);
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error(`${dir} opened without an error`);
+}
+
 describe('openModelFolder', () => {
   it('describes the optimum-style tiny model from its files', () => {
     const f = openModelFolder(tiny);
@@ -125,31 +135,21 @@ describe('openModelFolder', () => {
   it('a broken generated test model says to delete it (it is regenerated), not to download it', () => {
     const dir = copyOfTiny('broken-test-model');
     fs.truncateSync(path.join(dir, 'unet', 'model.onnx_data'), 4096);
-    let error: Error | undefined;
-    try {
-      openModelFolder(dir);
-    } catch (e) {
-      error = e as Error;
-    }
+    const error = openError(dir);
     expect(error).toMatchObject({ code: 'BAD_MODEL' });
-    expect(error!.message).toContain('model.onnx_data');
-    expect(error!.message).toContain(`${dir} is a generated test model (pentimento.testModel): delete the folder and it is regenerated`);
-    expect(error!.message).not.toMatch(/Download the model again/);
+    expect(error.message).toContain('model.onnx_data');
+    expect(error.message).toContain(`${dir} is a generated test model (pentimento.testModel): delete the folder and it is regenerated`);
+    expect(error.message).not.toMatch(/Download the model again/);
   });
 
   it('a truncated model.onnx is explained (truncated, damaged or not ONNX), as its own sentence before the test-model advice', () => {
     const dir = copyOfTiny('truncated-graph');
     const file = path.join(dir, 'unet', 'model.onnx');
     fs.truncateSync(file, Math.floor(fs.statSync(file).size / 2));
-    let error: Error | undefined;
-    try {
-      openModelFolder(dir);
-    } catch (e) {
-      error = e as Error;
-    }
+    const error = openError(dir);
     expect(error).toMatchObject({ code: 'BAD_MODEL' });
-    expect(error!.message).toMatch(/unet.model\.onnx: not a valid ONNX model \(its \d+ bytes do not parse as an ONNX protobuf: the file is truncated, damaged or not ONNX; the parser stopped with ".+"\)\. /);
-    expect(error!.message).toContain(`). ${dir} is a generated test model`);
+    expect(error.message).toMatch(/unet.model\.onnx: not a valid ONNX model \(its \d+ bytes do not parse as an ONNX protobuf: the file is truncated, damaged or not ONNX; the parser stopped with ".+"\)\. /);
+    expect(error.message).toContain(`). ${dir} is a generated test model`);
   });
 
   it('vae_encoder/ is optional: the folder opens and text-to-image runs; a photo edit names the missing file', async () => {
