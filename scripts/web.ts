@@ -122,3 +122,9 @@ const stop = async () => {
 };
 process.once('SIGINT', () => void stop());
 process.once('SIGTERM', () => void stop());
+// Stopping `npm run web` by signalling npm alone (a process manager, `kill <npm pid>`) ends npm
+// and its shell but not this process, which would go on serving orphaned: stop when the parent goes.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) void stop();
+}, 1000).unref();

@@ -77,6 +77,33 @@ describe('npm run web: options are checked before anything starts', () => {
     }
   }, 180_000);
 
+  it('stops serving when npm run web itself is stopped by a signal to npm alone (it went on, orphaned)', async () => {
+    const dir = await testModelDir('tiny');
+    const npm = spawn('npm', ['run', '-s', 'web', '--', '--model-dir', dir, '--provider', 'cpu', '--port', '0'], { cwd: root, env });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      npm.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('\n')) resolve(out.split('\n')[0]);
+      });
+      npm.on('exit', (code) => reject(new Error(`npm exited ${code}`)));
+    });
+    expect((await fetch(url)).status).toBe(200);
+    npm.kill('SIGTERM');
+    const stopped = async () => {
+      for (let i = 0; i < 40; i++) {
+        try {
+          await fetch(url);
+        } catch {
+          return true;
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      return false;
+    };
+    expect(await stopped()).toBe(true);
+  }, 180_000);
+
   it('--help lists every option on stdout, exit 0, starting nothing', () => {
     const r = web('--help');
     expect(r.status).toBe(0);
