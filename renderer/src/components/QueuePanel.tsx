@@ -1,5 +1,5 @@
 import { ActionIcon, Alert, Badge, Group, Image, Paper, Progress, Stack, Text, Tooltip } from '@mantine/core';
-import { isPending, shownStatus, type JobStatus, type QueuedJob } from '../editor/JobQueue';
+import { isActive, isPending, shownStatus, type JobStatus, type QueuedJob } from '../editor/JobQueue';
 
 const STATUS: Record<JobStatus, { label: string; color: string }> = {
   submitting: { label: 'sending', color: 'gray' },
@@ -14,6 +14,15 @@ const KIND: Record<QueuedJob['kind'], string> = { txt2img: 'Generate', img2img: 
 const STAGE: Record<NonNullable<QueuedJob['stage']>, string> = { invert: 'Inverting', tune: 'Tuning', edit: 'Editing' };
 
 const kindLabel = (job: QueuedJob) => (job.controlled ? `Structure${job.kind === 'txt2img' ? '' : ` · ${KIND[job.kind]}`}` : KIND[job.kind]);
+
+/**
+ * What a job that has not started its steps waits for: an earlier job still to finish, or (when
+ * it is first in line) the engine's preparation — loading the model, encoding the photo.
+ */
+export function waitingFor(job: QueuedJob, jobs: readonly QueuedJob[]): string {
+  const ahead = jobs.some((other) => other.localId < job.localId && isActive(other));
+  return ahead ? 'Waiting for the job before it' : 'Starting: preparing the model and inputs';
+}
 
 /** The jobs of this session, newest first: status, progress with a preview, cancel, the engine's error. */
 export function QueuePanel({ jobs, onCancel, onDismiss }: { jobs: QueuedJob[]; onCancel: (job: QueuedJob) => void; onDismiss: (job: QueuedJob) => void }) {
@@ -56,7 +65,7 @@ export function QueuePanel({ jobs, onCancel, onDismiss }: { jobs: QueuedJob[]; o
                     <Text size="xs" c="dimmed" aria-live="polite">
                       {job.status === 'running'
                         ? `${job.stage ? `${STAGE[job.stage]} · s` : 'S'}tep ${job.step} of ${job.totalSteps}`
-                        : 'Waiting for the job before it'}
+                        : waitingFor(job, jobs)}
                     </Text>
                   </Stack>
                 )}
