@@ -63,6 +63,7 @@ import {
   restoreFromParameters,
   restoreFromPhotoParameters,
   restoreNotice,
+  resumableInversion,
   strengthKey,
   withProjectSettings,
   type EditorMode,
@@ -608,6 +609,17 @@ export function App() {
 
   const inversionKeyNow = inversionSettingsKey(photo?.url, settings);
   const inversionReady = activeInversion !== null && activeInversion.key === inversionKeyNow;
+  // After a reload (or on going back to settings an earlier inversion was made with), η re-edits
+  // from the project's newest inversion those settings would make: the engine keeps them on disk.
+  const resumable = inversionMethod && photo && !inversionReady ? resumableInversion(results, settings) : undefined;
+  useEffect(() => {
+    if (!resumable) return;
+    requestedEta.current = settingsRef.current.eta;
+    const active = { inversionId: resumable, key: inversionKeyNow };
+    activeInversionRef.current = active;
+    setActiveInversion(active);
+  }, [resumable, inversionKeyNow]);
+
   // Moving η re-edits from the cached inversion (no inversion runs), once the slider rests.
   useEffect(() => {
     if (!inversionMethod || !inversionReady || requestedEta.current === settings.eta) return;

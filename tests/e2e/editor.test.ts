@@ -476,6 +476,18 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     await page.getByText('Moving η re-edits from the cached inversion: no new inversion runs.').waitFor();
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await screenshot(page, 'e2e-inversion.png');
+
+    // After a reload η still re-edits, from the project's inversion (the engine keeps it): it did nothing.
+    const inversionId = reedits.at(-1)!.inversionId;
+    await page.reload();
+    await page.getByAltText('Photo: coffee.png').waitFor();
+    await page.getByText('Moving η re-edits from the cached inversion: no new inversion runs.').waitFor();
+    const reeditsBeforeReload = engine.reeditRequests.length;
+    await page.getByRole('slider', { name: 'Edit strength (η)' }).focus();
+    await page.keyboard.press('ArrowLeft');
+    await page.getByText('η 0.55', { exact: true }).waitFor();
+    expect(engine.reeditRequests.slice(reeditsBeforeReload)).toEqual([expect.objectContaining({ inversionId, eta: 0.55, prompt: 'a cup of tea' })]);
+    expect(engine.inversions).toBe(inversionsBefore + 1);
     expect(problems).toEqual([]);
     await page.close();
   }, 45_000);

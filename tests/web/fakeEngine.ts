@@ -300,7 +300,7 @@ export class FakeEngine implements EngineHandler {
       await this.stage(jobId, 'invert', steps);
       if (request.method !== 'ddim') await this.stage(jobId, 'tune', steps);
       this.inversions++;
-      const inversionId = `inv${String(this.inversions).padStart(21, '0')}`;
+      const inversionId = String(this.inversions).padStart(24, '0');
       this.inversionsById.set(inversionId, { image: request.image.base64, request });
       await this.edit(jobId, inversionId, request.prompt, request.eta ?? (request.method === 'pti' || !request.method ? 0.7 : 1), request.projectId);
     };

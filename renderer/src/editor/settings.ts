@@ -152,6 +152,25 @@ const INVERSION_METHOD_NAMES: Record<string, EditMethod> = {
 };
 
 /**
+ * The inversion a project's results were made from that the current settings would make again
+ * (same method, steps, guidance and source prompt), newest first: after a reload the η slider
+ * re-edits from it instead of waiting for Generate to invert again. Undefined when none fits.
+ */
+export function resumableInversion(results: readonly { parameters: Record<string, unknown> }[], s: Settings): string | undefined {
+  if (!isInversionMethod(s.editMethod)) return undefined;
+  const source = s.sourcePrompt.trim() ? s.sourcePrompt : '';
+  for (let i = results.length - 1; i >= 0; i--) {
+    const p = results[i].parameters;
+    const extra = (p.extra && typeof p.extra === 'object' ? p.extra : {}) as Record<string, unknown>;
+    if (typeof extra.inversionId !== 'string' || !/^[0-9a-f]{24}$/.test(extra.inversionId)) continue;
+    if (INVERSION_METHOD_NAMES[String(p.method)] !== s.editMethod || p.steps !== s.steps || p.guidance !== s.guidance) continue;
+    if ((typeof extra.sourcePrompt === 'string' ? extra.sourcePrompt : '') !== source) continue;
+    return extra.inversionId;
+  }
+  return undefined;
+}
+
+/**
  * The stored settings, each value that is missing or invalid replaced by its default. Older
  * versions stored the same key: their explicit scheduler stays chosen, their one `strength` is
  * kept as img2img's, and inpaint starts at its default (1) since `inpaintStrength` is absent.

@@ -13,6 +13,7 @@ import {
   settingsFromPhotoParameters,
   restoreFromPhotoParameters,
   restoreNotice,
+  resumableInversion,
   strengthKey,
   withProjectSettings,
 } from '../../../renderer/src/editor/settings';
@@ -188,5 +189,26 @@ describe('project settings', () => {
     expect(withProjectSettings(other, saved)).toEqual({ ...mine, mode: 'edit', brushSize: 12 });
     // Invalid or missing values keep the current ones.
     expect(withProjectSettings(other, { steps: -3, prompt: 7, guidance: 9 })).toEqual({ ...other, guidance: 9 });
+  });
+});
+
+describe('resumableInversion', () => {
+  const made = (id: string, over: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
+    parameters: { method: 'prompt-tuning-inversion', steps: 4, guidance: 7.5, prompt: 'tea', ...over, extra: { inversionId: id, sourcePrompt: 'coffee', eta: 0.7, ...extra } },
+  });
+  const s = { ...DEFAULT_SETTINGS, editMethod: 'pti' as const, steps: 4, guidance: 7.5, sourcePrompt: 'coffee' };
+  const a = 'a'.repeat(24);
+  const b = 'b'.repeat(24);
+  it('finds the newest result whose inversion the current settings would make', () => {
+    expect(resumableInversion([made(a), made(b)], s)).toBe(b);
+    expect(resumableInversion([made(a), made(b, { steps: 5 })], s)).toBe(a);
+    expect(resumableInversion([made(a, {}, { sourcePrompt: '' })], { ...s, sourcePrompt: '  ' })).toBe(a);
+  });
+  it('none for other settings, another method, img2img, or results without a valid id', () => {
+    expect(resumableInversion([made(a)], { ...s, guidance: 5 })).toBeUndefined();
+    expect(resumableInversion([made(a)], { ...s, editMethod: 'nti' })).toBeUndefined();
+    expect(resumableInversion([made(a)], { ...s, editMethod: 'img2img' })).toBeUndefined();
+    expect(resumableInversion([made(a, {}, { sourcePrompt: 'milk' })], s)).toBeUndefined();
+    expect(resumableInversion([made('not-an-id'), { parameters: { method: 'img2img', steps: 4 } }], s)).toBeUndefined();
   });
 });
