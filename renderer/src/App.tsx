@@ -808,7 +808,20 @@ export function App() {
     const { settings: back, skipped } = restoreFromParameters(r.parameters);
     update(back);
     const except = skipped.length ? `, except ${describeSkipped(skipped)}` : '';
-    setNotice(`Settings of result ${r.number} are back in the controls${back.seed !== undefined ? ` (seed locked to ${back.seed})` : ''}${except}.`);
+    // A result edited by inversion: η re-edits from its own inversion (the engine keeps it), so
+    // it can be made again exactly; Generate would invert anew, from the prompt now in the field.
+    const extra = (r.parameters.extra && typeof r.parameters.extra === 'object' ? r.parameters.extra : {}) as Record<string, unknown>;
+    const merged = { ...settingsRef.current, ...back };
+    let more = '';
+    if (typeof extra.inversionId === 'string' && isInversionMethod(merged.editMethod)) {
+      const active = { inversionId: extra.inversionId, key: inversionSettingsKey(photoRef.current?.url, merged) };
+      activeInversionRef.current = active;
+      setActiveInversion(active);
+      requestedEta.current = merged.eta;
+      const from = typeof extra.initPrompt === 'string' && extra.initPrompt !== r.parameters.prompt ? ` (started from "${extra.initPrompt}")` : '';
+      more = ` Moving η re-edits its inversion${from}; Generate inverts the photo again.`;
+    }
+    setNotice(`Settings of result ${r.number} are back in the controls${back.seed !== undefined ? ` (seed locked to ${back.seed})` : ''}${except}.${more}`);
   };
 
   // ---- window-wide input: shortcuts, drop, paste ------------------------------------------------

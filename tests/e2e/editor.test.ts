@@ -488,6 +488,18 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     await page.getByText('η 0.55', { exact: true }).waitFor();
     expect(engine.reeditRequests.slice(reeditsBeforeReload)).toEqual([expect.objectContaining({ inversionId, eta: 0.55, prompt: 'a cup of tea' })]);
     expect(engine.inversions).toBe(inversionsBefore + 1);
+
+    // Reusing a result's settings makes η re-edit that result's own inversion, and says so.
+    await page.getByLabel('Target prompt', { exact: true }).fill('a glass of milk');
+    await page.getByRole('button', { name: 'Reuse settings of result 2' }).click();
+    await page.getByText('Moving η re-edits its inversion; Generate inverts the photo again.', { exact: false }).waitFor();
+    await expect.poll(() => page.getByLabel('Target prompt', { exact: true }).inputValue()).toBe('a cup of tea');
+    const reeditsBeforeReuse = engine.reeditRequests.length;
+    await page.getByRole('slider', { name: 'Edit strength (η)' }).focus();
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => engine.reeditRequests.length).toBe(reeditsBeforeReuse + 1);
+    expect(engine.reeditRequests.at(-1)).toMatchObject({ inversionId, eta: 0.75, prompt: 'a cup of tea' });
+    expect(engine.inversions).toBe(inversionsBefore + 1);
     expect(problems).toEqual([]);
     await page.close();
   }, 45_000);
