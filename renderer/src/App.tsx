@@ -1099,6 +1099,7 @@ export function App() {
             paintEnabled={mode === 'edit' && !comparing}
             compare={comparing ? { url: selected.url, width: selected.width, height: selected.height, alt: `After: result ${selected.number}` } : null}
             comparePosition={comparePosition}
+            onComparePosition={setComparePosition}
             maskRevision={revision}
             brushDiameter={settings.brushSize}
             onCommit={record}
@@ -1136,9 +1137,9 @@ export function App() {
         </div>
         <Text size="xs" c="dimmed" mt={6} data-testid="status-line">
           {mode === 'edit' && photo
-            ? `${photo.name} · ${photo.width}×${photo.height} · ${comparing ? 'drag the slider to compare' : 'paint where the picture should change · Space-drag or middle button pans · wheel zooms'}`
+            ? `${photo.name} · ${photo.width}×${photo.height} · ${comparing ? 'drag across the picture (or the slider) to compare · Space-drag pans' : 'paint where the picture should change · Space-drag or middle button pans · wheel zooms'}`
             : mode === 'structure' && photo
-              ? `${photo.name} · ${photo.width}×${photo.height} · ${comparing ? 'drag the slider to compare' : `the ${settings.conditionType} map of this photo guides the result`}`
+              ? `${photo.name} · ${photo.width}×${photo.height} · ${comparing ? 'drag across the picture (or the slider) to compare · Space-drag pans' : `the ${settings.conditionType} map of this photo guides the result`}`
             : mode === 'generate' && selected
               ? `Result ${selected.number} · ${selected.width}×${selected.height}`
               : ' '}

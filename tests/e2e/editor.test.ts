@@ -131,6 +131,17 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     // A new result opens the before/after view.
     await page.getByAltText('After: result 1').waitFor();
     await screenshot(page, 'e2e-editor-light.png');
+    // Dragging across the picture moves the divider (it panned the picture instead).
+    const divider = page.getByRole('slider', { name: 'Compare position' });
+    expect(await divider.getAttribute('aria-valuenow')).toBe('50');
+    const before = (await photo.boundingBox())!;
+    await page.mouse.move(before.x + before.width * 0.5, before.y + before.height * 0.5);
+    await page.mouse.down();
+    await page.mouse.move(before.x + before.width * 0.65, before.y + before.height * 0.5, { steps: 4 });
+    await page.mouse.move(before.x + before.width * 0.8, before.y + before.height * 0.5, { steps: 4 });
+    await page.mouse.up();
+    await expect.poll(() => divider.getAttribute('aria-valuenow')).toBe('80');
+    expect(await photo.boundingBox()).toEqual(before);
 
     // What reached the engine: an inpaint job in this project, its mask in image coordinates
     // (451×300), white along the stroke and black away from it.

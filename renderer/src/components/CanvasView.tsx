@@ -4,7 +4,7 @@ import type { CanvasController } from '../editor/CanvasController';
 import { screenPoint } from '../editor/coordinates';
 import type { HistoryEntry } from '../editor/History';
 import type { DirtyRect } from '../editor/MaskRaster';
-import { MAX_SCALE, MIN_SCALE, type Viewport } from '../editor/Viewport';
+import { comparePercent, MAX_SCALE, MIN_SCALE, type Viewport } from '../editor/Viewport';
 
 // How painted mask pixels show over the photo (the mask itself is exported white-on-black).
 const TINT = [255, 48, 112] as const;
@@ -27,6 +27,8 @@ export interface CanvasViewProps {
   /** An "after" image drawn over the base, right of the compare position (percent of the width). */
   compare: CanvasImage | null;
   comparePosition: number;
+  /** Dragging on the picture in before/after view moves the divider (Space or the middle button still pans). */
+  onComparePosition?: (percent: number) => void;
   /** Bumped by the owner after undo/redo/invert/clear so the overlay is redrawn from the mask. */
   maskRevision: number;
   /** In image pixels. */
@@ -45,7 +47,9 @@ export interface CanvasViewProps {
  * stays registered to the image grid at any zoom. Input goes through the CanvasController.
  */
 export function CanvasView(props: CanvasViewProps) {
-  const { base, controller, showMask, paintEnabled, compare, comparePosition, maskRevision, brushDiameter, onCommit, placeholder, overlay, busy } = props;
+  const { base, controller, showMask, paintEnabled, compare, comparePosition, onComparePosition, maskRevision, brushDiameter, onCommit, placeholder, overlay, busy } = props;
+  // A primary-button drag on the before/after view moves its divider rather than the picture.
+  const draggingDivider = useRef(false);
   const frameRef = useRef<HTMLDivElement>(null);
   const maskRef = useRef<HTMLCanvasElement | null>(null);
   // The mask canvas mounts only once the viewport is known; it is drawn whole when it does.
@@ -167,10 +171,18 @@ export function CanvasView(props: CanvasViewProps) {
     return screenPoint(e.clientX - r.left, e.clientY - r.top);
   };
 
+  const moveDivider = (e: PointerEvent<HTMLDivElement>) => {
+    if (controller && base && onComparePosition) onComparePosition(comparePercent(controller.viewport, local(e), base.width));
+  };
   const onPointerDown = (e: PointerEvent<HTMLDivElement>) => {
     if (!controller) return;
     e.currentTarget.setPointerCapture(e.pointerId);
     if (e.button === 1) e.preventDefault(); // no auto-scroll
+    if (compare && onComparePosition && e.button === 0 && !controller.spaceHeld) {
+      draggingDivider.current = true;
+      moveDivider(e);
+      return;
+    }
     draw(controller.pointerDown({ point: local(e), button: e.button }).dirty);
     setPanning(controller.state === 'panning' || controller.spaceHeld);
   };
@@ -178,6 +190,10 @@ export function CanvasView(props: CanvasViewProps) {
     if (!controller) return;
     const p = local(e);
     setCursor({ x: p.x, y: p.y });
+    if (draggingDivider.current) {
+      moveDivider(e);
+      return;
+    }
     const change = controller.pointerMove({ point: p, button: e.button });
     draw(change.dirty);
     if (change.viewport) {
@@ -187,6 +203,10 @@ export function CanvasView(props: CanvasViewProps) {
   };
   const onPointerUp = () => {
     if (!controller) return;
+    if (draggingDivider.current) {
+      draggingDivider.current = false;
+      return;
+    }
     const { committed } = controller.pointerUp();
     setPanning(controller.spaceHeld);
     if (committed) onCommit(committed);
@@ -221,7 +241,7 @@ export function CanvasView(props: CanvasViewProps) {
           inset: 0,
           overflow: 'hidden',
           touchAction: 'none',
-          cursor: !controller ? 'default' : panning ? 'grab' : paintEnabled && showMask ? 'none' : 'grab',
+          cursor: !controller ? 'default' : panning ? 'grab' : compare && onComparePosition ? 'ew-resize' : paintEnabled && showMask ? 'none' : 'grab',
           backgroundColor: 'var(--mantine-color-default-hover)',
           backgroundImage:
             'linear-gradient(45deg, var(--checker) 25%, transparent 25%), linear-gradient(-45deg, var(--checker) 25%, transparent 25%), linear-gradient(45deg, transparent 75%, var(--checker) 75%), linear-gradient(-45deg, transparent 75%, var(--checker) 75%)',

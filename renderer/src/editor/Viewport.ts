@@ -21,6 +21,12 @@ export function screenToImage(v: Viewport, p: ScreenPoint): ImagePoint {
   return imagePoint((p.x - v.offsetX) / v.scale, (p.y - v.offsetY) / v.scale);
 }
 
+/** Where a pointer at screen point p sets the before/after divider: percent of the image width, 0–100. */
+export function comparePercent(v: Viewport, p: ScreenPoint, imageWidth: number): number {
+  const x = screenToImage(v, p).x;
+  return Math.round(Math.min(100, Math.max(0, (100 * x) / imageWidth)));
+}
+
 export function imageToScreen(v: Viewport, p: ImagePoint): ScreenPoint {
   return screenPoint(p.x * v.scale + v.offsetX, p.y * v.scale + v.offsetY);
 }

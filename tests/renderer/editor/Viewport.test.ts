@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { imagePoint, imageToLatent, latentPoint, latentToImage, screenPoint } from '../../../renderer/src/editor/coordinates';
-import { fitViewport, imageToScreen, MAX_SCALE, panBy, screenToImage, wheelZoomFactor, zoomAt } from '../../../renderer/src/editor/Viewport';
+import { comparePercent, fitViewport, imageToScreen, MAX_SCALE, panBy, screenToImage, wheelZoomFactor, zoomAt } from '../../../renderer/src/editor/Viewport';
 
 describe('Viewport', () => {
   it('maps screen to image and back: screen = image · scale + offset', () => {
@@ -40,5 +40,17 @@ describe('Viewport', () => {
   it('latent coordinates are image coordinates / 8', () => {
     expect(imageToLatent(imagePoint(451, 300))).toEqual(latentPoint(56.375, 37.5));
     expect(latentToImage(latentPoint(64, 32))).toEqual(imagePoint(512, 256));
+  });
+});
+
+describe('comparePercent', () => {
+  it('maps a pointer to the divider position in percent of the image width, clamped to 0–100', () => {
+    const v = { scale: 2, offsetX: 100, offsetY: 40 };
+    // Image x = (screen x − 100) / 2; a 400-px-wide image.
+    expect(comparePercent(v, screenPoint(100, 50), 400)).toBe(0);
+    expect(comparePercent(v, screenPoint(500, 50), 400)).toBe(50);
+    expect(comparePercent(v, screenPoint(740, 50), 400)).toBe(80);
+    expect(comparePercent(v, screenPoint(20, 50), 400)).toBe(0);
+    expect(comparePercent(v, screenPoint(2000, 50), 400)).toBe(100);
   });
 });
