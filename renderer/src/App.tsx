@@ -912,6 +912,7 @@ export function App() {
   const editing = mode !== 'generate';
   // Edit photo and Structure both start from the photo, so both compare a result with it.
   const fromPhoto = mode === 'edit' || mode === 'structure';
+  const viewSwitchShown = fromPhoto && !!photo && visibleResults.length > 0;
   const comparing = fromPhoto && view === 'compare' && selected !== null;
   const { toggleColorScheme } = useMantineColorScheme();
   const colorScheme = useComputedColorScheme('light');
@@ -1069,7 +1070,8 @@ export function App() {
             data-testid="notifications"
             style={{
               position: 'absolute',
-              top: 'var(--mantine-spacing-xs)',
+              // Below the canvas's own top-left controls (the before/after switch) when they show.
+              top: viewSwitchShown ? 58 : 'var(--mantine-spacing-xs)',
               left: 'var(--mantine-spacing-md)',
               right: 'var(--mantine-spacing-md)',
               zIndex: 150,
@@ -1105,7 +1107,7 @@ export function App() {
             onCommit={record}
             busy={opening ? `Opening ${opening}…` : undefined}
             overlay={
-              fromPhoto && photo && visibleResults.length > 0 ? (
+              viewSwitchShown ? (
                 <Group gap="xs" wrap="nowrap">
                   <SegmentedControl
                     size="xs"

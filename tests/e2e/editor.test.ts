@@ -142,6 +142,12 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     await page.mouse.up();
     await expect.poll(() => divider.getAttribute('aria-valuenow')).toBe('80');
     expect(await photo.boundingBox()).toEqual(before);
+    // A notice floats below the before/after switch, never over it.
+    await page.getByRole('button', { name: 'Reuse settings of result 1' }).click();
+    await page.getByText('Settings of result 1 are back in the controls', { exact: false }).waitFor();
+    const viewSwitch = (await page.getByRole('radiogroup', { name: 'View' }).boundingBox())!;
+    expect((await page.getByTestId('notifications').boundingBox())!.y).toBeGreaterThanOrEqual(viewSwitch.y + viewSwitch.height);
+    await page.getByRole('button', { name: 'Dismiss notice' }).click();
 
     // What reached the engine: an inpaint job in this project, its mask in image coordinates
     // (451×300), white along the stroke and black away from it.
