@@ -379,7 +379,12 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     const { page, problems } = await openPage(browser, server.url);
     await openWithChooser(page, CHELSEA);
     await page.getByAltText('Photo: chelsea.png').waitFor();
+    await page.setViewportSize({ width: 1440, height: 900 });
     await page.getByText('Structure', { exact: true }).click();
+    // Its controls are long, but Generate stays in view at the panel's foot, unscrolled.
+    await page.getByAltText('Condition preview').waitFor();
+    const generateBox = (await page.getByRole('button', { name: 'Generate', exact: true }).boundingBox())!;
+    expect(generateBox.y + generateBox.height).toBeLessThanOrEqual(900);
 
     // Depth first, then canny: the preview follows the type.
     const preview = page.getByAltText('Condition preview');

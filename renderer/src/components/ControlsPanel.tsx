@@ -225,19 +225,26 @@ export function ControlsPanel({ settings: s, update, tokens, editKind = 'img2img
           <Text size="sm">{blocked}</Text>
         </Alert>
       )}
-      <Group grow gap="sm">
-        <Button onClick={onGenerate} disabled={Boolean(blocked)} title={action}>
-          Generate
-        </Button>
-        <Button variant="default" onClick={onCancel} disabled={!canCancel}>
-          Cancel
-        </Button>
-      </Group>
-      {!blocked && (
-        <Text size="xs" c="dimmed" ta="center" data-testid="generate-action">
-          {action}
-        </Text>
-      )}
+      {/* Kept in view at the panel's foot however long the mode's controls are (Structure scrolled it away). */}
+      <Stack
+        gap={4}
+        data-testid="generate-bar"
+        style={{ position: 'sticky', bottom: 0, zIndex: 2, background: 'var(--mantine-color-body)', paddingTop: 6, paddingBottom: 4 }}
+      >
+        <Group grow gap="sm">
+          <Button onClick={onGenerate} disabled={Boolean(blocked)} title={action}>
+            Generate
+          </Button>
+          <Button variant="default" onClick={onCancel} disabled={!canCancel}>
+            Cancel
+          </Button>
+        </Group>
+        {!blocked && (
+          <Text size="xs" c="dimmed" ta="center" data-testid="generate-action">
+            {action}
+          </Text>
+        )}
+      </Stack>
     </Stack>
   );
 }
