@@ -1115,7 +1115,8 @@ export function App() {
                     value={view}
                     onChange={(v) => setView(v as 'mask' | 'compare')}
                     data={[
-                      { value: 'mask', label: 'Photo & mask' },
+                      // Structure has no mask: its view is the photo (the condition's source).
+                      { value: 'mask', label: mode === 'structure' ? 'Photo' : 'Photo & mask' },
                       { value: 'compare', label: 'Before / after' },
                     ]}
                   />

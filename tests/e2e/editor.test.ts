@@ -428,6 +428,8 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     expect(await score.textContent()).toBe(`Canny F1 ${ranked[0].value.toFixed(2)}`);
     expect(await page.getByTestId('ranking').first().textContent()).toBe(`Best of 3: ${ranked.map((r) => `seed ${r.seed}: ${r.value.toFixed(2)}`).join(' · ')}`);
     expect(await page.getByAltText(/^Result/).first().getAttribute('alt')).toBe(`Result 1 (seed ${ranked[0].seed}, 3 steps)`);
+    // Structure has no mask: its view switch offers the photo, not "Photo & mask".
+    expect(await page.getByRole('radiogroup', { name: 'View' }).textContent()).toBe('PhotoBefore / after');
     await score.hover();
     await page.getByText(/ControlNet\+\+'s consistency metric.*Higher is better\. Best of 3 seeds/).waitFor();
     await page.getByLabel('Prompt', { exact: true }).scrollIntoViewIfNeeded(); // the condition and its preview in view

@@ -97,7 +97,7 @@ export function StructureControls({ settings: s, update, controlnets, preview }:
           Condition
         </Text>
         <Box
-          style={{ borderRadius: 6, overflow: 'hidden', background: 'var(--mantine-color-black)', minHeight: 80, display: 'grid', placeItems: 'center' }}
+          style={{ borderRadius: 6, overflow: 'hidden', background: 'var(--mantine-color-default-hover)', minHeight: 80, display: 'grid', placeItems: 'center' }}
           data-testid="condition-preview"
           data-status={preview.status}
         >
