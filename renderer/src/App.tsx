@@ -941,7 +941,8 @@ export function App() {
           <SegmentedControl aria-label="Mode" value={mode} onChange={(v) => update({ mode: v as EditorMode })} data={MODES} size={wide ? 'sm' : 'xs'} style={{ flexShrink: 0 }} mx={wide ? 'sm' : 6} />
           <Group gap="xs" wrap="nowrap" style={{ flexShrink: 0 }}>
             {saveLabel && (
-              <Text size="xs" c={saveFailed ? 'red' : 'dimmed'} data-testid="save-state" aria-live="polite">
+              // A fixed width (the longest label's), so "Saved" ↔ "Saving…" does not shift the header.
+              <Text size="xs" c={saveFailed ? 'red' : 'dimmed'} data-testid="save-state" aria-live="polite" w="9ch" ta="right">
                 {saveLabel}
               </Text>
             )}
