@@ -412,7 +412,7 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     await page.getByLabel('Prompt', { exact: true }).fill('a cat made of marble');
     await page.getByLabel('Steps', { exact: true }).fill('3');
     await page.getByLabel('Seed', { exact: true }).fill('42');
-    expect(await page.getByTestId('generate-action').textContent()).toContain('most consistent of 3 seeds');
+    await expect.poll(() => page.getByTestId('generate-action').textContent()).toContain('most consistent of 3 seeds');
     await page.getByRole('button', { name: 'Generate', exact: true }).click();
 
     const score = page.getByTestId('consistency').first();
@@ -565,7 +565,8 @@ describe.skipIf(!hasChromium)('editor in the browser (web mode, fake engine)', (
     await page.keyboard.press('Escape');
     await page.mouse.up();
     await expect.poll(() => maskAlphaAt(page, 300, 200)).toBe(0);
-    expect(await page.getByTestId('generate-action').textContent()).toContain('whole photo');
+    // The action line follows the mask on the next render (read at once, it raced under load).
+    await expect.poll(() => page.getByTestId('generate-action').textContent()).toContain('whole photo');
     await page.getByRole('button', { name: 'Undo', exact: true }).hover();
     await page.getByText('Undo result (Ctrl+Z)').waitFor(); // the result is the last entry, not a stroke
 
