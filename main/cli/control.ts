@@ -41,7 +41,7 @@ score     ControlNet++'s consistency of a result with a condition: the condition
                      one is the random-weight test annotator (as with the app's test model; a
                      notice on stderr says so)
   --provider NAME    auto | cpu | cuda | dml | coreml for the annotators (default auto)
-  --json             score: print {"score", "metric", "higherIsBetter"} as the last stdout line
+  --json             score: print only {"score", "metric", "higherIsBetter"} (one JSON line) on stdout
 Relative paths are relative to the folder you run the command in.`;
 
 function threshold(name: string, text: string | undefined): number | undefined {
@@ -86,6 +86,7 @@ async function main(): Promise<void> {
     throw badArgument(command === undefined ? 'Give a command, extract or score; see --help.' : `Unknown command "${command}"; use extract or score.`);
   }
   if (rest.length > 0) throw badArgument(`Unexpected argument "${rest[0]}"; see --help.`);
+  if (command === 'extract' && values.json) throw badArgument('--json applies to score (extract writes an image); drop it.');
   const type = parseConditionType(required(values.type, '--type', command));
   // Without --models, as the app with its embedded test model: an annotator the user has not
   // installed is the random-weight test one, with a notice.
@@ -137,10 +138,9 @@ async function main(): Promise<void> {
     } else {
       score = await consistencyScore(type, condition, result, { ...options(), runtime });
     }
-    process.stdout.write(`${score.metric} ${score.value.toFixed(4)} (${score.higherIsBetter ? 'higher' : 'lower'} is better)\n`);
-    if (values.json) {
-      process.stdout.write(`${JSON.stringify({ score: score.value, metric: score.metric, higherIsBetter: score.higherIsBetter })}\n`);
-    }
+    // --json: the JSON object alone on stdout, so it pipes straight into a JSON tool.
+    if (values.json) process.stdout.write(`${JSON.stringify({ score: score.value, metric: score.metric, higherIsBetter: score.higherIsBetter })}\n`);
+    else process.stdout.write(`${score.metric} ${score.value.toFixed(4)} (${score.higherIsBetter ? 'higher' : 'lower'} is better)\n`);
   } finally {
     await runtime.dispose();
   }

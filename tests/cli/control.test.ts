@@ -76,8 +76,13 @@ describe('npm run control', () => {
     expect(e.code, e.stderr).toBe(0);
     const s = control('score', '--type', 'depth', '--image', square, '--condition', out, '--models', modelsDir, '--provider', 'cpu', '--json');
     expect(s.code, s.stderr).toBe(0);
-    expect(s.stdout).toMatch(/^rmse \d+\.\d{4} \(lower is better\)$/m);
-    const json = lastJson(s.stdout);
+    // --json: the object alone on stdout (it pipes into a JSON tool); without it, the readable line.
+    const json = JSON.parse(s.stdout) as Record<string, unknown>;
+    const plain = control('score', '--type', 'depth', '--image', square, '--condition', out, '--models', modelsDir, '--provider', 'cpu');
+    expect(plain.stdout).toMatch(/^rmse \d+\.\d{4} \(lower is better\)\n$/);
+    expect(control('extract', '--type', 'canny', '--image', square, '--out', path.join(dir, 'j.png'), '--json').stderr.trim()).toBe(
+      'control: --json applies to score (extract writes an image); drop it.',
+    );
     expect(json.metric).toBe('rmse');
     expect(json.higherIsBetter).toBe(false);
     // The PNG holds the 8-bit condition losslessly, and the same photo re-extracts to the same map.
