@@ -12,6 +12,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEngine } from '../main/electron/createEngine';
 import { LazyEngine } from '../main/electron/LazyEngine';
+import { repeatedFlag } from '../main/cli/cliUtil';
 import { isPentimentoError } from '../main/engine/errors';
 import { checkEngineOptions } from '../main/web/checkEngineOptions';
 import { defaultUserDataDir } from '../main/web/defaultUserDataDir';
@@ -44,15 +45,10 @@ const args = process.argv.slice(2);
 const portAt = args.indexOf('--port');
 if (portAt >= 0 && /^-\d/.test(args[portAt + 1] ?? '')) usage(`--port must be an integer 0–65535 (0 = any free port), not "${args[portAt + 1]}"`);
 try {
+  const options = { port: { type: 'string' }, 'model-dir': { type: 'string' }, provider: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
   let tokens;
-  ({ values, tokens } = parseArgs({
-    options: { port: { type: 'string' }, 'model-dir': { type: 'string' }, provider: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    strict: true,
-    tokens: true,
-  }));
-  // Given twice, the last value would win silently (as the other commands, refused).
-  const names = tokens.filter((t) => t.kind === 'option').map((t) => t.name);
-  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  ({ values, tokens } = parseArgs({ options, strict: true, tokens: true }));
+  const twice = repeatedFlag(tokens, options);
   if (twice !== undefined) usage(`--${twice} is given twice; give it once`);
 } catch (e) {
   usage(e instanceof Error ? e.message : String(e));

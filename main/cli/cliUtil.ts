@@ -112,6 +112,20 @@ function parseError(e: unknown, options: CliOptions): PentimentoError {
   return badArgument(message.split('\n')[0]);
 }
 
+/**
+ * The first flag given more than once among parseArgs tokens (`tokens: true`), unless it is
+ * repeatable (`multiple`): given twice, the last value would win silently.
+ */
+export function repeatedFlag(tokens: readonly { kind: string; name?: string }[], options: { readonly [name: string]: { readonly type: string; readonly multiple?: boolean } }): string | undefined {
+  const seen = new Set<string>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || token.name === undefined || options[token.name]?.multiple) continue;
+    if (seen.has(token.name)) return token.name;
+    seen.add(token.name);
+  }
+  return undefined;
+}
+
 /** Strict `util.parseArgs` with positionals; its errors become one-line BAD_ARGUMENTs. */
 export function parseCliArgs<const O extends CliOptions>(args: string[], options: O) {
   let parsed;
@@ -120,13 +134,8 @@ export function parseCliArgs<const O extends CliOptions>(args: string[], options
   } catch (e) {
     throw parseError(e, options);
   }
-  // A flag given twice would silently keep the last value; only repeatable ones may repeat.
-  const seen = new Set<string>();
-  for (const token of parsed.tokens ?? []) {
-    if (token.kind !== 'option' || (options[token.name] as { multiple?: boolean } | undefined)?.multiple) continue;
-    if (seen.has(token.name)) throw badArgument(`--${token.name} is given twice; give it once.`);
-    seen.add(token.name);
-  }
+  const twice = repeatedFlag(parsed.tokens ?? [], options);
+  if (twice !== undefined) throw badArgument(`--${twice} is given twice; give it once.`);
   const { tokens: _tokens, ...rest } = parsed;
   return rest;
 }

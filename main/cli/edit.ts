@@ -5,6 +5,7 @@ import { ControlNet, resolveControlNetFile } from '../engine/control/ControlNet'
 import type { ConditionImage } from '../engine/control/ConditionImage';
 import type { ConditionType } from '../engine/control/ConditionType';
 import { CONTROL_SPEC_FORMAT, parseControlSpec, type ControlSpec } from '../engine/control/controlnet/parseControlSpec';
+import { ASPECT_TOLERANCE, aspectDifference } from '../engine/control/consistencyScore';
 import { extractCondition, rawCondition } from '../engine/control/extractCondition';
 import { annotatorFile, isAnnotatorType } from '../engine/control/annotatorSlots';
 import { badArgument, PentimentoError } from '../engine/errors';
@@ -210,10 +211,10 @@ function warnIfEmptyMask(mask: Float32Array): void {
  * distorts the structure it gives (and `control score` would refuse to score against it): say so.
  */
 function warnIfStretched(file: string, image: { width: number; height: number }, size: { width: number; height: number }): void {
-  const ratio = image.width / image.height / (size.width / size.height);
-  if (Math.abs(ratio - 1) <= 0.02) return;
+  const difference = aspectDifference(image, size);
+  if (difference <= ASPECT_TOLERANCE) return;
   process.stderr.write(
-    `edit: warning: the condition image ${file} is ${image.width}×${image.height} but the result ${size.width}×${size.height}: it is stretched to fit (aspect ratios differ by ${Math.round(Math.abs(ratio - 1) * 100)}%).\n`,
+    `edit: warning: the condition image ${file} is ${image.width}×${image.height} but the result ${size.width}×${size.height}: it is stretched to fit (aspect ratios differ by ${Math.round(difference * 100)}%).\n`,
   );
 }
 
@@ -802,7 +803,7 @@ async function reeditByInversion(values: InversionFlags): Promise<void> {
     const bar = inversionBar();
     let result: InvertEditResult;
     try {
-      result = await reeditInversion(model, { inversionId: id, inversionCache: cache, prompt: values.prompt!, eta, mask, image, onProgress: (p) => bar.update(p) });
+      result = await reeditInversion(model, { inversionId: id, inversionCache: cache, loaded: stored, prompt: values.prompt!, eta, mask, image, onProgress: (p) => bar.update(p) });
     } finally {
       bar.stop();
     }

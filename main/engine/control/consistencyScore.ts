@@ -15,7 +15,14 @@ export interface ConsistencyScore extends ConsistencyMetric {
 /** Smallest condition side scored: below it edges and structure vanish in the resize. */
 export const MIN_SCORE_SIDE = 8;
 /** How far the condition's aspect ratio may differ from the result's (the resize would stretch it). */
-const ASPECT_TOLERANCE = 0.02;
+export const ASPECT_TOLERANCE = 0.02;
+
+type Shape = { width: number; height: number };
+
+/** How far two shapes' aspect ratios differ, as a fraction (0.05 = 5%). */
+export function aspectDifference(a: Shape, b: Shape): number {
+  return Math.abs(a.width / a.height / (b.width / b.height) - 1);
+}
 
 /**
  * BAD_ARGUMENT unless `condition` can score `result`: at least MIN_SCORE_SIDE px on each side,
@@ -26,8 +33,7 @@ export function checkScorable(condition: { width: number; height: number }, resu
   if (Math.min(condition.width, condition.height) < MIN_SCORE_SIDE) {
     throw badArgument(`The condition is ${size(condition)}; a condition scored needs at least ${MIN_SCORE_SIDE} px on each side.`);
   }
-  const ratio = condition.width / condition.height / (result.width / result.height);
-  if (Math.abs(ratio - 1) > ASPECT_TOLERANCE) {
+  if (aspectDifference(condition, result) > ASPECT_TOLERANCE) {
     throw badArgument(
       `The condition is ${size(condition)} but the result ${size(result)}: their aspect ratios differ by more than 2%; score against a condition of the result's shape.`,
     );

@@ -59,6 +59,8 @@ export interface ReeditRequest {
   /** The `inversion.key` of an earlier result. */
   inversionId: string;
   inversionCache: InversionCache;
+  /** That inversion when the caller has already loaded it (not read from the cache again). */
+  loaded?: Inversion;
   prompt: string;
   eta?: number;
   /** At the photo's size, as in InvertEditRequest. */
@@ -205,7 +207,7 @@ export async function reeditInversion(model: StableDiffusionModel, request: Reed
   const ortStart = model.runtime.insideMs;
   if (!request || typeof request !== 'object') throw badArgument('reeditInversion needs a request object.');
   const prompt = checkPrompt(request.prompt);
-  const inversion = request.inversionCache.require(request.inversionId);
+  const inversion = request.loaded?.key === request.inversionId ? request.loaded : request.inversionCache.require(request.inversionId);
   if (inversion.model.hash !== model.folder.hash) {
     throw badArgument(`Inversion ${request.inversionId} was made with model ${inversion.model.name} (${inversion.model.hash}), not the loaded one; run the inversion again.`);
   }

@@ -9,6 +9,7 @@ import type { Inversion } from './Inversion';
 import type { InversionProgress } from './InversionProgress';
 import type { InversionSettings } from './InversionSettings';
 import type { UNetLossGradient } from './UNetLossGradient';
+import { tuningInitPrompt } from './InversionCache';
 
 export interface InvertArgs {
   /** z*_0 = VAE mean · scaling, [1, 4, latentHeight, latentWidth]. */
@@ -94,16 +95,12 @@ export async function invertPhoto(model: StableDiffusionModel, args: InvertArgs)
   const w = settings.guidance;
   const guided = w > 1;
   const empty = await embedPrompt(model, '');
-  let initPrompt: string | undefined;
+  // The prompt PTI's first c_t starts from, as the cache key names it (see tuningInitPrompt).
+  const initPrompt = tuningInitPrompt(settings, args.targetPrompt);
   let tuned: Float32Array;
   if (!pti) tuned = empty.data.slice();
-  else if (settings.init === 'target') {
-    initPrompt = args.targetPrompt;
-    tuned = (await embedPrompt(model, args.targetPrompt)).data.slice();
-  } else {
-    initPrompt = settings.sourcePrompt;
-    tuned = source.data.slice();
-  }
+  else if (settings.init === 'target') tuned = (await embedPrompt(model, args.targetPrompt)).data.slice();
+  else tuned = source.data.slice();
   const embeddings: Float32Array[] = [];
   const reconstruction = [trajectory[S]];
   let zbar = trajectory[S];
